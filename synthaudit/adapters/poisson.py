@@ -1,0 +1,114 @@
+"""Poisson adapter for count columns (independent columns).
+
+Sufficient statistics: the count of rows and each column's sum; MLE ``rate = sum / n``. Drawn
+directly: ``sum ~ Poisson(n · rate)``. A rate that reaches zero stays zero (absorbing).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ValidationError
+from .base import ParametricAdapter, TableSchema, _is_numeric
+
+__all__ = ["PoissonAdapter"]
+
+
+class PoissonAdapter(ParametricAdapter):
+    """Independent Poisson model over non-negative integer columns, parameters ``rate[c]``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"k": [0, 1, 2, 5]})
+    >>> PoissonAdapter().fit(df).params_
+    rate[k]    2.0
+    Name: value, dtype: float64
+    """
+
+    name: ClassVar[str] = "poisson"
+
+    def __init__(self, columns=None):
+        self.columns = columns
+
+    def _bind(self, data: pd.DataFrame, *, strict: bool) -> TableSchema:
+        cols = list(data.columns) if self.columns is None else list(self.columns)
+        problems = []
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            problems.append(f"column(s) {missing} not in the table; available: {list(data.columns)}.")
+        cols = [c for c in cols if c in data.columns]
+        bad = []
+        for c in cols:
+            s = data[c]
+            if not _is_numeric(s):
+                bad.append(c)
+                continue
+            v = s.to_numpy(dtype=float)
+            if not (np.isfinite(v).all() and (v >= 0).all() and (v == np.round(v)).all()):
+                bad.append(c)
+        if bad:
+            problems.append(
+                f"the poisson adapter models counts (non-negative integers); column(s) {bad} are "
+                "not counts. Choose count columns with columns=[...]."
+            )
+        if not cols:
+            problems.append("no columns to model; give at least one count column.")
+        if problems:
+            raise ValidationError(problems)
+        if strict:
+            zero = [c for c in cols if data[c].sum() == 0]
+            if zero:
+                raise ValidationError(
+                    f"column(s) {zero} are all zero: a Poisson with rate 0 cannot be audited."
+                )
+        schema = TableSchema.from_frame(data[cols])
+        self._bind_schema(schema)
+        return schema
+
+    def _bind_schema(self, schema: TableSchema) -> None:
+        self.columns_ = list(schema.columns)
+        self.parameter_names_ = tuple(f"rate[{c}]" for c in self.columns_)
+
+    @property
+    def n_free_params_(self) -> int:
+        self._check_fitted("reading n_free_params_")
+        return len(self.columns_)
+
+    def _encode(self, data: pd.DataFrame) -> np.ndarray:
+        return data[self.columns_].to_numpy(dtype=float)
+
+    def stats_from_encoded(self, X: np.ndarray) -> dict:
+        B, m, _ = X.shape
+        return {"n": np.full(B, m, dtype=np.int64), "sum": X.sum(axis=1)}
+
+    @staticmethod
+    def combine(a: dict, b: dict) -> dict:
+        return {"n": a["n"] + b["n"], "sum": a["sum"] + b["sum"]}
+
+    def params_from_stats(self, stats: dict) -> dict:
+        return {"rate": stats["sum"] / stats["n"].astype(float)[:, None]}
+
+    def theta_vector(self, theta: dict) -> np.ndarray:
+        return theta["rate"]
+
+    def theta_from_vector(self, v: np.ndarray) -> dict:
+        return {"rate": np.atleast_2d(np.asarray(v, dtype=float)).copy()}
+
+    def simulate_sufficient(self, theta: dict, n, *, rng: np.random.Generator) -> dict:
+        rate = theta["rate"]
+        B = rate.shape[0]
+        n = np.broadcast_to(np.asarray(n, dtype=np.int64), (B,)).copy()
+        sums = rng.poisson(rate * n[:, None].astype(float)).astype(float)
+        return {"n": n, "sum": sums}
+
+    def sample_rows(self, theta: dict, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        rate = theta["rate"][0]
+        X = rng.poisson(rate, size=(n, len(rate))).astype(np.int64)
+        return pd.DataFrame(X, columns=self.columns_)
+
+    def degenerate(self, theta) -> list[str]:
+        zero = [c for c, r in zip(self.columns_, theta["rate"][0]) if r == 0]
+        return [f"rate zero in column(s) {zero}"] if zero else []

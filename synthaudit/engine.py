@@ -1,0 +1,838 @@
+"""The engine: replications × generations of fit → sample → fit (DESIGN §3, §6).
+
+:func:`run_audit` validates the request, prepares an :class:`AuditPlan` (the real table split into
+pool and holdout, the reference fit, the schedule's sizes), cuts the work into *units* and runs
+them, serially or in parallel. Two paths compute a unit:
+
+* the **fast exact path** (parametric adapters, parameters only): sufficient statistics are drawn
+  directly, vectorised over lanes; a unit is a run of whole blocks of ``FAST_BLOCK``
+  replications, each block with its own generator, so a replication's numbers never depend on
+  how many replications were asked for nor on how the work was split;
+* the **per-row path** (any adapter): rows are sampled and the model refitted, generation after
+  generation; a unit is one replication with its own generators.
+
+Each unit returns an array ``values[replication, generation, quantity]``; the result assembles
+them in replication order, so the trace is the same for any ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _random
+from . import schedules as _schedules
+from . import workflows as _workflows
+from .adapters import BaseAdapter, ParametricAdapter, make_adapter
+from .exceptions import DegenerateDataWarning, ValidationError
+
+__all__ = ["AuditPlan", "AuditResult", "Metric", "run_audit"]
+
+#: default memory the per-row path may use for one training table (bytes)
+DEFAULT_MEMORY_BUDGET = 2 * 1024**3
+_PATHS = ("auto", "fast", "rows")
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics hook
+# ---------------------------------------------------------------------------------------------
+class Metric:
+    """A quantity recorded per replication and generation beside the parameters.
+
+    Subclasses set :meth:`names` and implement :meth:`from_params` (vectorised over lanes; used
+    by both paths) and/or :meth:`from_table` (per-row path only: sees the generation's training
+    table and fitted model). A metric with only ``from_table`` forces the per-row path.
+    """
+
+    #: whether :meth:`from_params` is implemented
+    vectorised: bool = True
+
+    def names(self, plan: AuditPlan) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def from_params(self, plan: AuditPlan, theta: np.ndarray) -> np.ndarray:
+        """``theta`` has shape (B, P) in ``plan.parameters`` order; return (B, len(names))."""
+        raise NotImplementedError
+
+    def from_table(self, plan: AuditPlan, model, table: pd.DataFrame, theta: np.ndarray):
+        """One replication's generation: return len(names) values."""
+        return self.from_params(plan, theta[None, :])[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# lane-split random generator (fast path)
+# ---------------------------------------------------------------------------------------------
+class _LaneRNG:
+    """Looks like a Generator to an adapter; splits every draw's leading (lane) axis by block.
+
+    Each block's generator sees exactly the calls it would see if its block ran alone, so a
+    unit of several blocks draws the same numbers as the blocks one by one.
+    """
+
+    def __init__(self, gens: list[np.random.Generator], block: int):
+        self.gens, self.block = gens, block
+
+    def _split(self, *arrays):
+        for i, g in enumerate(self.gens):
+            sl = slice(i * self.block, (i + 1) * self.block)
+            yield g, [a[sl] if isinstance(a, np.ndarray) and a.ndim else a for a in arrays]
+
+    def _cat(self, fn, *arrays):
+        return np.concatenate([fn(g, *parts) for g, parts in self._split(*arrays)], axis=0)
+
+    def standard_normal(self, size):
+        size = (size,) if np.isscalar(size) else tuple(size)
+        return self._cat(lambda g: g.standard_normal((self.block,) + size[1:]))
+
+    def chisquare(self, df):
+        return self._cat(lambda g, d: g.chisquare(d), np.asarray(df))
+
+    def multinomial(self, n, pvals):
+        return self._cat(lambda g, nn, p: g.multinomial(nn, p), np.asarray(n), np.asarray(pvals))
+
+    def poisson(self, lam):
+        return self._cat(lambda g, lm: g.poisson(lm), np.asarray(lam))
+
+    def random(self, size):
+        size = (size,) if np.isscalar(size) else tuple(size)
+        return self._cat(lambda g: g.random((self.block,) + size[1:]))
+
+
+def _subsets(rng, n_lanes: int, population: int, m: int) -> np.ndarray:
+    """m distinct row indices out of ``population`` per lane, shape (n_lanes, m)."""
+    out = np.empty((n_lanes, m), dtype=np.int64)
+    chunk = max(1, int(4_000_000 // max(population, 1)))
+    for start in range(0, n_lanes, chunk):
+        stop = min(n_lanes, start + chunk)
+        keys = rng.random((stop - start, population))
+        if m < population:
+            idx = np.argpartition(keys, m - 1, axis=1)[:, :m]
+        else:
+            idx = np.argsort(keys, axis=1)
+        out[start:stop] = idx
+    return out
+
+
+def _lane_subsets(rng: _LaneRNG, population: int, m: int) -> np.ndarray:
+    return np.concatenate(
+        [_subsets(g, rng.block, population, m) for g in rng.gens], axis=0
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the plan
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class AuditPlan:
+    """Everything a worker needs to compute a unit (picklable)."""
+
+    adapter: Any  # unfitted template
+    reference_model: Any  # fitted on the whole real table (or set to the truth)
+    pool: pd.DataFrame
+    holdout: pd.DataFrame | None
+    workflow: _workflows.Workflow
+    sizes: np.ndarray  # n_1..n_T
+    real_rows: np.ndarray  # m_1..m_T
+    train_sizes: np.ndarray  # generations 0..T
+    n0: int
+    n_generations: int
+    n_replications: int
+    root: np.random.SeedSequence
+    path: str
+    parameters: tuple[str, ...]
+    quantities: tuple[str, ...]
+    reference: pd.Series
+    reference_kind: str  # "truth" or "real"
+    truth_model: Any = None
+    metrics: Sequence[Metric] = ()
+    keep_tables: bool = False
+    fast_block: int = _random.FAST_BLOCK
+    pool_encoded: np.ndarray | None = None
+    schedule: _schedules.Schedule | None = None
+
+    @property
+    def n_quantities(self) -> int:
+        return len(self.quantities)
+
+    def units(self, per_unit: int | None = None) -> list[tuple[str, int, int]]:
+        """Work units: ``("fast", first_block, n_blocks)`` or ``("row", replication, 1)``."""
+        if self.path == "fast":
+            n_blocks = math.ceil(self.n_replications / self.fast_block)
+            per = per_unit or n_blocks
+            return [("fast", b, min(per, n_blocks - b)) for b in range(0, n_blocks, per)]
+        return [("row", r, 1) for r in range(self.n_replications)]
+
+    def unit_replications(self, unit) -> np.ndarray:
+        kind, start, count = unit
+        if kind == "fast":
+            first = start * self.fast_block
+            return np.arange(first, first + count * self.fast_block)
+        return np.arange(start, start + count)
+
+    # -- computing a unit -------------------------------------------------------------------
+    def compute(self, unit) -> tuple[np.ndarray, Any]:
+        """Values of one unit, shape (replications in unit, n_generations + 1, n_quantities)."""
+        if unit[0] == "fast":
+            return self._compute_fast(unit), None
+        return self._compute_rows(unit[1])
+
+    def _metric_values(self, theta_vec: np.ndarray) -> np.ndarray:
+        if not self.metrics:
+            return np.empty((theta_vec.shape[0], 0))
+        return np.concatenate([m.from_params(self, theta_vec) for m in self.metrics], axis=1)
+
+    def _compute_fast(self, unit) -> np.ndarray:
+        _, first, n_blocks = unit
+        ad = self.reference_model
+        B = self.fast_block
+        L = B * n_blocks
+        rng = _LaneRNG(
+            [_random.generator(self.root, "fast", b) for b in range(first, first + n_blocks)], B
+        )
+        out = np.empty((L, self.n_generations + 1, self.n_quantities))
+        P = len(self.parameters)
+        N = len(self.pool)
+        # generation 0: the real-only baseline
+        if self.truth_model is not None:
+            theta_true = _tile(self.truth_model.theta_, L)
+            stats = ad.simulate_sufficient(theta_true, self.n0, rng=rng)
+        elif self.n0 == N:
+            stats = _tile(ad.stats_from_encoded(self.pool_encoded[None]), L)
+        else:
+            idx = _lane_subsets(rng, N, self.n0)
+            stats = ad.stats_from_encoded(self.pool_encoded[idx])
+        theta = ad.params_from_stats(stats)
+        vec = ad.theta_vector(theta)
+        out[:, 0, :P] = vec
+        out[:, 0, P:] = self._metric_values(vec)
+        train = stats
+        for t in range(1, self.n_generations + 1):
+            syn = ad.simulate_sufficient(theta, self.sizes[t - 1], rng=rng)
+            real = None
+            m = int(self.real_rows[t - 1])
+            if m:
+                idx = _lane_subsets(rng, N, m)
+                real = ad.stats_from_encoded(self.pool_encoded[idx])
+            train = self.workflow.next_stats(ad, train, syn, real)
+            theta = ad.params_from_stats(train)
+            vec = ad.theta_vector(theta)
+            out[:, t, :P] = vec
+            out[:, t, P:] = self._metric_values(vec)
+        return out
+
+    def _compute_rows(self, r: int):
+        G = self.n_generations
+        out = np.empty((1, G + 1, self.n_quantities))
+        N = len(self.pool)
+        tables = [] if self.keep_tables else None
+        rng = _random.generator(self.root, "row", r, 0)
+        if self.truth_model is not None:
+            train = self.truth_model.sample(self.n0, rng=rng)
+        elif self.n0 == N:
+            train = self.pool
+        else:
+            train = self.pool.iloc[np.sort(rng.choice(N, self.n0, replace=False))]
+            train = train.reset_index(drop=True)
+        model = self._fit(train, rng)
+        self._record(out, 0, model, train)
+        if tables is not None:
+            tables.append(train)
+        for t in range(1, G + 1):
+            rng = _random.generator(self.root, "row", r, t)
+            syn = model.sample(int(self.sizes[t - 1]), rng=rng)
+            real = None
+            m = int(self.real_rows[t - 1])
+            if m:
+                real = self.pool.iloc[np.sort(rng.choice(N, m, replace=False))]
+                real = real.reset_index(drop=True)
+            train = self.workflow.next_table(train, syn, real)
+            model = self._fit(train, rng)
+            self._record(out, t, model, train)
+            if tables is not None:
+                tables.append(syn)
+        return out, tables
+
+    def _fit(self, table: pd.DataFrame, rng):
+        model = self.adapter.clone()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateDataWarning)
+            if isinstance(model, ParametricAdapter):
+                return model.fit_generated(table)
+            fit_generated = getattr(model, "fit_generated", None)
+            if fit_generated is not None:
+                return fit_generated(table, rng=rng)
+            return model.fit(table, rng=rng)
+
+    def _record(self, out, t, model, table):
+        P = len(self.parameters)
+        if isinstance(model, ParametricAdapter):
+            vec = model.theta_vector(model.theta_)[0]
+        else:
+            vec = model.params_.reindex(list(self.parameters)).to_numpy(dtype=float)
+        out[0, t, :P] = vec
+        col = P
+        for m in self.metrics:
+            k = len(m.names(self))
+            out[0, t, col : col + k] = m.from_table(self, model, table, vec)
+            col += k
+
+
+def _tile(tree, L: int):
+    """Broadcast a lane-1 statistics/θ tree to L lanes."""
+    if isinstance(tree, dict):
+        return {k: _tile(v, L) for k, v in tree.items()}
+    return np.repeat(tree, L, axis=0) if tree.shape[0] == 1 else tree
+
+
+# ---------------------------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditResult:
+    """What an audit measured. ``values[r, g, q]`` holds quantity q of replication r at
+    generation g; :attr:`trace` is the same as a tidy long table.
+
+    Attributes
+    ----------
+    values : ndarray, shape (n_replications, n_generations + 1, n_quantities)
+    quantities : tuple of str
+        Parameter names first (``parameters``), then metric names.
+    n_rows : ndarray, shape (n_generations + 1,)
+        Training-set size of each generation (generation 0: the n0 real rows).
+    reference : Series
+        The reference parameters: the truth, or the fit on the whole real table.
+    config : dict
+        The validated settings (JSON-friendly); ``provenance`` adds versions and seed entropy.
+    tables : list or None
+        With ``keep_tables=True``: per replication, the training table of generation 0 and the
+        synthetic table of each later generation.
+    """
+
+    values: np.ndarray
+    quantities: tuple[str, ...]
+    parameters: tuple[str, ...]
+    n_rows: np.ndarray
+    reference: pd.Series
+    reference_kind: str
+    config: dict
+    provenance: dict
+    n_free_params: int | None = None
+    tables: list | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def n_replications(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def n_generations(self) -> int:
+        return self.values.shape[1] - 1
+
+    @cached_property
+    def trace(self) -> pd.DataFrame:
+        """Tidy long table: ``replication, generation, n_rows, parameter, value``."""
+        R, G1, Q = self.values.shape
+        return pd.DataFrame(
+            {
+                "replication": np.repeat(np.arange(R, dtype=np.int32), G1 * Q),
+                "generation": np.tile(np.repeat(np.arange(G1, dtype=np.int32), Q), R),
+                "n_rows": np.tile(np.repeat(self.n_rows.astype(np.int64), Q), R),
+                "parameter": pd.Categorical.from_codes(
+                    np.tile(np.arange(Q, dtype=np.int32), R * G1), categories=list(self.quantities)
+                ),
+                "value": self.values.reshape(-1),
+            }
+        )
+
+    def quantity(self, name: str) -> pd.DataFrame:
+        """One quantity as a wide frame: rows = replications, columns = generations."""
+        try:
+            q = self.quantities.index(name)
+        except ValueError:
+            raise ValidationError(
+                f"unknown quantity {name!r}; available: {list(self.quantities)}."
+            ) from None
+        return pd.DataFrame(self.values[:, :, q], columns=pd.RangeIndex(self.n_generations + 1,
+                            name="generation"))
+
+    def summary(self, generations: Sequence[int] | None = None) -> pd.DataFrame:
+        """Per parameter: reference, and median / 5 % / 95 % across replications at a few
+        generations (default: 0, the middle one and the last)."""
+        G = self.n_generations
+        gens = sorted(set(generations if generations is not None else (0, G // 2, G)))
+        rows = []
+        for name in self.parameters:
+            q = self.quantities.index(name)
+            for g in gens:
+                v = self.values[:, g, q]
+                rows.append(
+                    {
+                        "parameter": name,
+                        "reference": float(self.reference.get(name, np.nan)),
+                        "generation": g,
+                        "median": float(np.nanmedian(v)),
+                        "q05": float(np.nanquantile(v, 0.05)),
+                        "q95": float(np.nanquantile(v, 0.95)),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def __str__(self) -> str:
+        c = self.config
+        head = (
+            f"synthaudit audit: adapter={c['adapter']} schedule={c['schedule']} "
+            f"workflow={c['workflow']} n0={c['n0']} generations={c['n_generations']} "
+            f"replications={c['n_replications']} path={c['path']} seed={c['seed_entropy']}"
+        )
+        lines = [head, f"reference: {self.reference_kind}"]
+        G = self.n_generations
+        var_like = [p for p in self.parameters if p.startswith(("var[", "rate["))]
+        for name in var_like:
+            q = self.quantities.index(name)
+            ref = float(self.reference.get(name, np.nan))
+            ratio = self.values[:, G, q] / ref
+            lines.append(
+                f"  {name}: median ratio to reference at generation {G} = "
+                f"{np.nanmedian(ratio):.3g}; {np.mean(ratio <= 0.05):.1%} of replications kept "
+                "≤ 5% of it"
+            )
+        lost = [p for p in self.parameters if p.startswith("p[")]
+        if lost:
+            idx = [self.quantities.index(p) for p in lost]
+            ref = self.reference.reindex(lost).to_numpy()
+            gone = (self.values[:, G, idx] == 0) & (ref > 0)
+            lines.append(
+                f"  levels lost by generation {G}: mean {gone.sum(axis=1).mean():.2f} of "
+                f"{int((ref > 0).sum())} per replication; {np.mean(gone.any(axis=1)):.1%} of "
+                "replications lost at least one"
+            )
+        table = self.summary().round(4).to_string(index=False)
+        return "\n".join(lines + ["", table])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Alias of :attr:`trace`."""
+        return self.trace
+
+
+# ---------------------------------------------------------------------------------------------
+# run_audit
+# ---------------------------------------------------------------------------------------------
+def _check_int(name, value, minimum, problems) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        problems.append(f"`{name}` must be an integer ≥ {minimum}; got {value!r}.")
+        return None
+    return int(value)
+
+
+def prepare(
+    data,
+    *,
+    adapter="mixed",
+    schedule=None,
+    n_generations: int = 50,
+    n_replications: int = 100,
+    workflow="replace",
+    n0: int | None = None,
+    truth=None,
+    holdout: float = 0.0,
+    seed=None,
+    path: str = "auto",
+    metrics: Sequence[Metric] = (),
+    keep_tables: bool = False,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    adapter_settings: dict | None = None,
+) -> AuditPlan:
+    """Validate every argument of :func:`run_audit` (all problems at once) and build the plan."""
+    problems: list[str] = []
+    G = _check_int("n_generations", n_generations, 1, problems)
+    R = _check_int("n_replications", n_replications, 1, problems)
+    if path not in _PATHS:
+        problems.append(f"`path` must be one of {list(_PATHS)}; got {path!r}.")
+    if not (isinstance(holdout, (int, float)) and 0 <= holdout < 1):
+        problems.append(f"`holdout` must be a fraction in [0, 1); got {holdout!r}.")
+    try:
+        ad = make_adapter(adapter, **(adapter_settings or {}))
+    except ValidationError as exc:
+        problems += exc.problems
+        ad = None
+    try:
+        wf = _workflows.parse(workflow)
+    except ValidationError as exc:
+        problems += exc.problems
+        wf = None
+    try:
+        root = _random.as_root(seed)
+    except ValidationError as exc:
+        problems += exc.problems
+        root = None
+    if isinstance(truth, pd.Series) or truth is None:
+        truth_s = truth
+    elif hasattr(truth, "truth"):
+        truth_s = truth.truth
+    else:
+        try:
+            truth_s = pd.Series(truth, dtype=float)
+        except (TypeError, ValueError):
+            problems.append("`truth` must be a Series of parameters (name -> value).")
+            truth_s = None
+    if hasattr(data, "data") and hasattr(data, "truth") and not isinstance(data, pd.DataFrame):
+        if truth is None:
+            truth_s = data.truth
+        data = data.data
+    if ad is not None:
+        try:
+            data = ad._check_table(data)
+        except ValidationError as exc:
+            problems += exc.problems
+            data = None
+    if problems:
+        raise ValidationError(problems)
+
+    # the reference fit on the whole real table validates the table for this adapter
+    ref_model = ad.clone()
+    ref_model.fit(data, rng=_random.generator(root, "split"))
+    parameters = tuple(str(p) for p in ref_model.params_.index)
+    fast_ok = isinstance(ref_model, ParametricAdapter) and not keep_tables and all(
+        m.vectorised for m in metrics
+    )
+    if path == "fast" and not fast_ok:
+        why = (
+            "it keeps tables (keep_tables=True)" if keep_tables
+            else "a metric needs tables" if not all(m.vectorised for m in metrics)
+            else f"adapter {ad.name or type(ad).__name__!r} has no sufficient statistics"
+        )
+        raise ValidationError(f"`path='fast'` is not possible here: {why}. Use path='rows'.")
+    chosen = "fast" if (path in ("auto", "fast") and fast_ok) else "rows"
+
+    # pool / holdout split (seeded, once)
+    if holdout > 0:
+        n_hold = int(round(holdout * len(data)))
+        perm = _random.generator(root, "split").permutation(len(data))
+        hold_idx, pool_idx = np.sort(perm[:n_hold]), np.sort(perm[n_hold:])
+        holdout_df = data.iloc[hold_idx].reset_index(drop=True)
+        pool = data.iloc[pool_idx].reset_index(drop=True)
+    else:
+        holdout_df, pool = None, data.reset_index(drop=True)
+
+    truth_model = None
+    reference, reference_kind = ref_model.params_.copy(), "real"
+    if truth_s is not None:
+        missing = [p for p in parameters if p not in truth_s.index]
+        extra = [p for p in truth_s.index if p not in parameters]
+        if missing or extra:
+            raise ValidationError(
+                f"`truth` must name exactly the adapter's parameters {list(parameters)}; "
+                f"missing {missing}, unexpected {extra}."
+            )
+        if not isinstance(ref_model, ParametricAdapter):
+            raise ValidationError("`truth` needs a parametric adapter (gaussian, categorical, …).")
+        reference = truth_s.reindex(list(parameters)).astype(float)
+        reference_kind = "truth"
+        truth_model = ad.clone().set_theta(reference.to_numpy(), ref_model.schema_)
+        n0_default = len(pool)
+    else:
+        n0_default = len(pool)
+
+    problems = []
+    n0v = n0_default if n0 is None else _check_int("n0", n0, 2, problems)
+    if n0v is not None and truth_model is None and n0v > len(pool):
+        problems.append(
+            f"`n0` ({n0v}) exceeds the {len(pool)} rows available for generation 0"
+            + (" after the holdout split" if holdout else "")
+            + "; lower n0 or the holdout fraction."
+        )
+    sched = None
+    if schedule is None:
+        schedule = _schedules.constant(max(n0v or 2, 2))
+    try:
+        sched = _schedules.parse(schedule)
+        sizes = sched.sizes(G)
+    except ValidationError as exc:
+        problems += exc.problems
+    if wf is not None and sched is not None:
+        try:
+            real_rows = wf.real_rows(G)
+            if real_rows.max(initial=0) > len(pool):
+                problems.append(
+                    f"workflow {wf.spec!r} draws up to {int(real_rows.max())} real rows per "
+                    f"generation but the pool has {len(pool)}."
+                )
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    train_sizes = wf.train_sizes(n0v, sizes)
+
+    if chosen == "rows":
+        ncols = len(data.columns)
+        peak = int(train_sizes.max()) * ncols * 8 * 4
+        if peak > memory_budget:
+            hint = (
+                "use the fast path (path='fast'), which never holds the rows"
+                if isinstance(ref_model, ParametricAdapter)
+                else "use a schedule with fewer rows per generation"
+            )
+            raise ValidationError(
+                f"the per-row path would hold a training table of {int(train_sizes.max()):,} rows "
+                f"× {ncols} columns (about {peak / 1024**3:.1f} GiB with working copies), over the "
+                f"memory budget of {memory_budget / 1024**3:.1f} GiB; {hint}."
+            )
+
+    metric_names: list[str] = []
+    plan = AuditPlan(
+        adapter=ad.clone(),
+        reference_model=ref_model,
+        pool=pool,
+        holdout=holdout_df,
+        workflow=wf,
+        sizes=sizes,
+        real_rows=wf.real_rows(G),
+        train_sizes=train_sizes,
+        n0=int(n0v),
+        n_generations=G,
+        n_replications=R,
+        root=root,
+        path=chosen,
+        parameters=parameters,
+        quantities=parameters,
+        reference=reference,
+        reference_kind=reference_kind,
+        truth_model=truth_model,
+        metrics=tuple(metrics),
+        keep_tables=keep_tables,
+        pool_encoded=ref_model._encode(pool) if chosen == "fast" else None,
+    )
+    for m in metrics:
+        metric_names += list(m.names(plan))
+    plan.quantities = parameters + tuple(metric_names)
+    plan.schedule = sched
+    return plan
+
+
+def config_of(plan: AuditPlan) -> dict:
+    """The JSON-friendly settings of a plan (what makes two runs the same run)."""
+    ad = plan.adapter
+    return {
+        "adapter": ad.name or type(ad).__name__,
+        "adapter_params": {k: _jsonable(v) for k, v in ad.get_params().items()},
+        "schedule": plan.schedule.spec,
+        "workflow": plan.workflow.spec,
+        "n_generations": plan.n_generations,
+        "n_replications": plan.n_replications,
+        "n0": plan.n0,
+        "holdout_rows": 0 if plan.holdout is None else len(plan.holdout),
+        "pool_rows": len(plan.pool),
+        "reference": plan.reference_kind,
+        "seed_entropy": _random.root_entropy(plan.root),
+        "path": plan.path,
+        "fast_block": plan.fast_block,
+        "quantities": list(plan.quantities),
+    }
+
+
+def _jsonable(v):
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return repr(v)
+
+
+def provenance() -> dict:
+    """Versions of synthaudit, Python and the numerical libraries."""
+    import scipy
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "synthaudit": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def execute(
+    plan: AuditPlan,
+    units: list,
+    *,
+    n_jobs: int = 1,
+    progress: bool = True,
+    on_result: Callable | None = None,
+):
+    """Compute ``units`` (serially, or with joblib when ``n_jobs != 1``); yields
+    ``(unit, values, tables)`` as they finish (completion order may vary; content does not)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(units), desc="replication units", disable=not progress, delay=2,
+               unit="unit")
+    try:
+        if n_jobs == 1 or len(units) <= 1:
+            for u in units:
+                vals, tables = plan.compute(u)
+                bar.update()
+                yield u, vals, tables
+        else:
+            from joblib import Parallel, delayed
+
+            par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            for u, (vals, tables) in par(delayed(_compute_with_unit)(plan, u) for u in units):
+                bar.update()
+                yield u, vals, tables
+    finally:
+        bar.close()
+
+
+def _compute_with_unit(plan, unit):
+    return unit, plan.compute(unit)
+
+
+def assemble(plan: AuditPlan, pieces: dict, *, extra_provenance: dict | None = None) -> AuditResult:
+    """Put unit results (``{unit: (values, tables)}``) together in replication order."""
+    R = plan.n_replications
+    values = np.empty((R, plan.n_generations + 1, plan.n_quantities))
+    tables = [None] * R if plan.keep_tables else None
+    for unit, (vals, tabs) in pieces.items():
+        reps = plan.unit_replications(unit)
+        keep = reps < R
+        values[reps[keep]] = vals[keep]
+        if tables is not None and tabs is not None:
+            for r in reps[keep]:
+                tables[r] = tabs
+    prov = provenance()
+    prov["seed_entropy"] = _random.root_entropy(plan.root)
+    if extra_provenance:
+        prov.update(extra_provenance)
+    try:
+        d = int(plan.reference_model.n_free_params_)
+    except (AttributeError, NotImplementedError):
+        d = None
+    return AuditResult(
+        values=values,
+        quantities=tuple(plan.quantities),
+        parameters=tuple(plan.parameters),
+        n_rows=np.asarray(plan.train_sizes, dtype=np.int64),
+        reference=plan.reference,
+        reference_kind=plan.reference_kind,
+        config=config_of(plan),
+        provenance=prov,
+        n_free_params=d,
+        tables=tables,
+    )
+
+
+def _units_for_jobs(plan: AuditPlan, n_jobs: int) -> list:
+    if plan.path == "fast":
+        n_blocks = math.ceil(plan.n_replications / plan.fast_block)
+        per = max(1, math.ceil(n_blocks / max(1, n_jobs)))
+        per = min(per, 16)  # bounded units keep memory flat and resume fine-grained
+        return plan.units(per)
+    return plan.units()
+
+
+def run_audit(
+    data,
+    *,
+    adapter="mixed",
+    schedule=None,
+    n_generations: int = 50,
+    n_replications: int = 100,
+    workflow="replace",
+    n0: int | None = None,
+    truth=None,
+    holdout: float = 0.0,
+    seed=None,
+    n_jobs: int = 1,
+    path: str = "auto",
+    metrics: Sequence[Metric] = (),
+    keep_tables: bool = False,
+    progress: bool = False,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    **adapter_settings,
+) -> AuditResult:
+    """Regenerate a table recursively and record every generation's parameters.
+
+    Parameters
+    ----------
+    data : DataFrame or SimulatedTable
+        The real table (a :class:`synthaudit.datasets.SimulatedTable` also brings its truth).
+    adapter : str or adapter
+        ``"gaussian"``, ``"categorical"``, ``"poisson"``, ``"mixed"`` (default), a prefixed name
+        such as ``"sdv:gaussian_copula"``, or an adapter instance. Extra keyword arguments are
+        the adapter's settings (e.g. ``estimator="mle"``).
+    schedule : Schedule or str, optional
+        Synthetic rows per generation (default ``constant(n0)``); see :mod:`synthaudit.schedules`.
+    n_generations, n_replications : int
+        T, and the number of independent runs of the loop.
+    workflow : {"replace", "accumulate", "mix:M"} or Workflow
+    n0 : int, optional
+        Real rows of generation 0 (default: all rows of the pool). When smaller than the pool,
+        each replication draws its own n0 rows. With ``truth``, each replication draws n0 fresh
+        rows from the true model.
+    truth : Series, optional
+        Known parameters (named like the adapter's ``params_``): the reference of drift and risk.
+    holdout : float
+        Fraction of the real table set aside (seeded) for held-out risk.
+    seed : int or SeedSequence, optional
+        Root of every random stream; the same seed gives the same trace for any ``n_jobs``.
+    n_jobs : int
+        Parallel workers (joblib); ``-1`` for all cores.
+    path : {"auto", "fast", "rows"}
+        ``auto`` takes the fast exact path when the adapter supports it and no tables are kept.
+    metrics : sequence of Metric
+        Extra quantities recorded per generation.
+    keep_tables : bool
+        Keep each generation's table (per-row path only).
+    progress : bool
+        Show a progress bar (tqdm; appears only on runs longer than two seconds).
+
+    Returns
+    -------
+    AuditResult
+
+    Examples
+    --------
+    >>> from synthaudit import schedules
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=100)})
+    >>> res = run_audit(df, adapter="gaussian", schedule=schedules.constant(100),
+    ...                 n_generations=20, n_replications=200, seed=1)
+    >>> res.values.shape
+    (200, 21, 2)
+    >>> list(res.trace.columns)
+    ['replication', 'generation', 'n_rows', 'parameter', 'value']
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValidationError(f"`n_jobs` must be a non-zero integer (-1: all cores); got {n_jobs!r}.")
+    plan = prepare(
+        data,
+        adapter=adapter,
+        schedule=schedule,
+        n_generations=n_generations,
+        n_replications=n_replications,
+        workflow=workflow,
+        n0=n0,
+        truth=truth,
+        holdout=holdout,
+        seed=seed,
+        path=path,
+        metrics=metrics,
+        keep_tables=keep_tables,
+        memory_budget=memory_budget,
+        adapter_settings=adapter_settings,
+    )
+    units = _units_for_jobs(plan, n_jobs if n_jobs > 0 else 2)
+    pieces = {u: (v, t) for u, v, t in execute(plan, units, n_jobs=n_jobs, progress=progress)}
+    return assemble(plan, pieces)
