@@ -1,0 +1,48 @@
+"""Rebuild the CSV tables shipped in ``datasets/`` (see ``datasets/README.md``).
+
+Run from the repository root::
+
+    pip install palmerpenguins      # only to copy its CSV; not a synthaudit dependency
+    python3 datasets/make_datasets.py
+
+The script is deterministic: running it again reproduces the shipped files byte for byte.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_breast_cancer, load_wine
+
+HERE = Path(__file__).resolve().parent
+
+
+def _snake(name: str) -> str:
+    """'mean concave points' -> 'mean_concave_points'; 'od280/od315_x' -> 'od280_od315_x'."""
+    return name.strip().lower().replace(" ", "_").replace("/", "_")
+
+
+def _from_sklearn(bunch, out: Path) -> pd.DataFrame:
+    frame = pd.DataFrame(bunch.data, columns=[_snake(c) for c in bunch.feature_names])
+    frame["target"] = np.asarray(bunch.target_names)[bunch.target]
+    frame.to_csv(out, index=False, lineterminator="\n")
+    back = pd.read_csv(out)
+    # Floats are written as their shortest round-trip repr: the values are exactly sklearn's.
+    np.testing.assert_array_equal(back.drop(columns="target").to_numpy(), bunch.data)
+    return frame
+
+
+def main() -> None:
+    import palmerpenguins
+
+    src = Path(palmerpenguins.__file__).resolve().parent / "data" / "penguins.csv"
+    shutil.copyfile(src, HERE / "penguins.csv")  # raw rows, NA cells kept as "NA"
+    _from_sklearn(load_breast_cancer(), HERE / "breast_cancer.csv")
+    _from_sklearn(load_wine(), HERE / "wine.csv")
+
+
+if __name__ == "__main__":
+    main()
