@@ -32,13 +32,14 @@ from . import _random
 from . import schedules as _schedules
 from . import workflows as _workflows
 from .adapters import BaseAdapter, ParametricAdapter, make_adapter
-from .exceptions import DegenerateDataWarning, ValidationError
+from .exceptions import DegenerateDataWarning, MissingDependencyError, ValidationError
 
 __all__ = ["AuditPlan", "AuditResult", "Metric", "run_audit"]
 
 #: default memory the per-row path may use for one training table (bytes)
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 _PATHS = ("auto", "fast", "rows")
+_BACKENDS = ("joblib", "dask")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,13 +255,15 @@ class AuditPlan:
                 real = self.pool.iloc[np.sort(rng.choice(N, m, replace=False))]
                 real = real.reset_index(drop=True)
             train = self.workflow.next_table(train, syn, real)
-            model = self._fit(train, rng)
+            model = self._fit(train, rng, previous=model)
             self._record(out, t, model, train)
             if tables is not None:
                 tables.append(syn)
         return out, tables
 
-    def _fit(self, table: pd.DataFrame, rng):
+    def _fit(self, table: pd.DataFrame, rng, previous=None):
+        if isinstance(previous, ParametricAdapter):
+            return previous.fit_generated(table)  # bound already: only the statistics change
         model = self.adapter.clone()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
@@ -671,28 +674,82 @@ def execute(
     n_jobs: int = 1,
     progress: bool = True,
     on_result: Callable | None = None,
+    backend: str = "joblib",
+    scheduler: str | None = None,
 ):
-    """Compute ``units`` (serially, or with joblib when ``n_jobs != 1``); yields
-    ``(unit, values, tables)`` as they finish (completion order may vary; content does not)."""
+    """Compute ``units`` (serially, with joblib when ``n_jobs != 1``, or on a Dask cluster with
+    ``backend="dask"``); yields ``(unit, values, tables)`` as they finish (completion order may
+    vary; content does not).
+
+    ``backend="dask"`` connects to ``scheduler`` (an address such as ``"tcp://host:8786"``) or,
+    without one, starts a local cluster on 127.0.0.1 with ``n_jobs`` worker processes (2 when
+    ``n_jobs == 1``; all cores for ``-1``)."""
+    _check_backend(backend, scheduler)
+    return _execute(plan, units, n_jobs, progress, backend, scheduler)
+
+
+def _check_backend(backend, scheduler) -> None:
+    if backend not in _BACKENDS:
+        raise ValidationError(f"`backend` must be one of {list(_BACKENDS)}; got {backend!r}.")
+    if scheduler is not None and backend != "dask":
+        raise ValidationError("`scheduler` needs backend='dask'.")
+
+
+def _execute(plan, units, n_jobs, progress, backend, scheduler):
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(units), desc="replication units", disable=not progress, delay=2,
                unit="unit")
     try:
-        if n_jobs == 1 or len(units) <= 1:
-            for u in units:
-                vals, tables = plan.compute(u)
-                bar.update()
-                yield u, vals, tables
+        if backend == "dask":
+            done = _execute_dask(plan, units, n_jobs, scheduler)
+        elif n_jobs == 1 or len(units) <= 1:
+            done = ((u, *plan.compute(u)) for u in units)
         else:
             from joblib import Parallel, delayed
 
             par = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            for u, (vals, tables) in par(delayed(_compute_with_unit)(plan, u) for u in units):
-                bar.update()
-                yield u, vals, tables
+            done = ((u, v, t) for u, (v, t) in
+                    par(delayed(_compute_with_unit)(plan, u) for u in units))
+        for u, vals, tables in done:
+            bar.update()
+            yield u, vals, tables
     finally:
         bar.close()
+
+
+def _execute_dask(plan, units, n_jobs, scheduler):
+    """Units on a Dask cluster: the plan is scattered once, units submitted with client.map."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise MissingDependencyError(
+            'the Dask backend needs dask.distributed: pip install "synthaudit[dask]".'
+        ) from None
+    if not units:
+        return
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="20s")
+    else:
+        import os
+
+        cores = os.cpu_count() or 2
+        workers = n_jobs if n_jobs > 1 else (2 if n_jobs == 1 else max(1, cores + 1 + n_jobs))
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, host="127.0.0.1")
+        client = Client(cluster)
+    try:
+        remote_plan = client.scatter(plan, broadcast=True)
+        futures = client.map(_compute_with_unit, [remote_plan] * len(units), units, pure=False)
+        for fut in as_completed(futures):
+            u, (vals, tables) = fut.result()
+            fut.release()
+            yield u, vals, tables
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _compute_with_unit(plan, unit):
@@ -760,6 +817,9 @@ def run_audit(
     keep_tables: bool = False,
     progress: bool = False,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    backend: str = "joblib",
+    scheduler: str | None = None,
+    run_dir=None,
     **adapter_settings,
 ) -> AuditResult:
     """Regenerate a table recursively and record every generation's parameters.
@@ -797,6 +857,14 @@ def run_audit(
         Keep each generation's table (per-row path only).
     progress : bool
         Show a progress bar (tqdm; appears only on runs longer than two seconds).
+    backend : {"joblib", "dask"}
+        How units run in parallel; ``"dask"`` uses ``scheduler`` (an address) or a local cluster.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``backend="dask"``).
+    run_dir : path, optional
+        Run directory (:mod:`synthaudit.store`): every finished unit is saved; units already
+        there are not recomputed, so a killed run resumes where it stopped with the same trace.
+        With ``seed=None`` the directory's seed is reused.
 
     Returns
     -------
@@ -816,6 +884,15 @@ def run_audit(
     """
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
         raise ValidationError(f"`n_jobs` must be a non-zero integer (-1: all cores); got {n_jobs!r}.")
+    _check_backend(backend, scheduler)
+    run_store = None
+    if run_dir is not None:
+        from . import store as run_store
+
+        if keep_tables:
+            raise ValidationError("`keep_tables=True` cannot be combined with `run_dir`: tables "
+                                  "are kept in memory only.")
+        seed = run_store.stored_seed(run_dir) if seed is None else seed
     plan = prepare(
         data,
         adapter=adapter,
@@ -834,5 +911,14 @@ def run_audit(
         adapter_settings=adapter_settings,
     )
     units = _units_for_jobs(plan, n_jobs if n_jobs > 0 else 2)
-    pieces = {u: (v, t) for u, v, t in execute(plan, units, n_jobs=n_jobs, progress=progress)}
+    if run_store is None:
+        pieces = {u: (v, t) for u, v, t in execute(
+            plan, units, n_jobs=n_jobs, progress=progress, backend=backend, scheduler=scheduler)}
+        return assemble(plan, pieces)
+    with run_store.open_run(run_dir, plan) as run:
+        pieces = dict(run.done)
+        for u, v, t in execute(plan, run.todo(units), n_jobs=n_jobs, progress=progress,
+                               backend=backend, scheduler=scheduler):
+            run.write_unit(u, v)
+            pieces[u] = (v, t)
     return assemble(plan, pieces)

@@ -56,7 +56,10 @@ def _check_positive(name: str, value, *, minimum: float = 0.0, strict: bool = Tr
         ok = math.isfinite(value) and (value > minimum if strict else value >= minimum)
     if not ok:
         rel = ">" if strict else "≥"
-        raise ValidationError(f"`{name}` must be a finite number {rel} {minimum:g}; got {value!r}.")
+        why = " (every generation needs at least 2 rows)" if name in ("n", "n0") else ""
+        raise ValidationError(
+            f"`{name}` must be a finite number {rel} {minimum:g}{why}; got {value!r}."
+        )
     return value
 
 
@@ -265,10 +268,15 @@ def parse(spec: str | Schedule) -> Schedule:
     kind = kind.lower()
     try:
         if kind == "explicit":
-            return explicit([int(float(v)) for v in rest.split(",") if v.strip()])
-        args = [float(a) for a in rest.split(":")]
+            values = [int(float(v)) for v in rest.split(",") if v.strip()]
+        else:
+            args = [float(a) for a in rest.split(":")]
     except ValueError:
-        raise ValidationError(f"invalid schedule spec {spec!r}: numbers expected; {_SPEC_HELP}.") from None
+        raise ValidationError(
+            f"invalid schedule spec {spec!r}: numbers expected; {_SPEC_HELP}."
+        ) from None
+    if kind == "explicit":
+        return explicit(values)
     builders = {
         "const": (constant, 1),
         "constant": (constant, 1),

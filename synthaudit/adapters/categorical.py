@@ -196,4 +196,7 @@ class CategoricalAdapter(ParametricAdapter):
 
     def degenerate(self, theta) -> list[str]:
         lost = [n for n, v in zip(self.parameter_names_, theta["p"][0]) if v == 0]
-        return [f"level(s) with zero count: {lost}"] if lost else []
+        if not lost:
+            return []
+        more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+        return [f"{len(lost)} level(s) with zero count: {lost[:5]}{more}"]
