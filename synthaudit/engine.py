@@ -262,16 +262,16 @@ class AuditPlan:
         return out, tables
 
     def _fit(self, table: pd.DataFrame, rng, previous=None):
-        if isinstance(previous, ParametricAdapter):
-            return previous.fit_generated(table)  # bound already: only the statistics change
-        model = self.adapter.clone()
+        """Fit generation g. An adapter with ``fit_generated(table, *, rng)`` is refitted in
+        place of the previous generation's model, so it may keep what it learned from the real
+        table (schema, SDV metadata, a feature pool); any other adapter is a fresh clone."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
-            if isinstance(model, ParametricAdapter):
-                return model.fit_generated(table)
-            fit_generated = getattr(model, "fit_generated", None)
-            if fit_generated is not None:
-                return fit_generated(table, rng=rng)
+            if previous is not None and hasattr(previous, "fit_generated"):
+                return previous.fit_generated(table, rng=rng)
+            model = self.adapter.clone()
+            if hasattr(model, "fit_generated"):
+                return model.fit_generated(table, rng=rng)
             return model.fit(table, rng=rng)
 
     def _record(self, out, t, model, table):

@@ -15,12 +15,15 @@ from .categorical import CategoricalAdapter
 from .gaussian import GaussianAdapter
 from .mixed import MixedAdapter
 from .poisson import PoissonAdapter
+from .regression import LinearRegressionAdapter, LogisticRegressionAdapter
 
 __all__ = [
     "Adapter",
     "BaseAdapter",
     "CategoricalAdapter",
     "GaussianAdapter",
+    "LinearRegressionAdapter",
+    "LogisticRegressionAdapter",
     "MixedAdapter",
     "ParametricAdapter",
     "PoissonAdapter",
@@ -35,6 +38,8 @@ _REGISTRY: dict[str, object] = {
     "categorical": CategoricalAdapter,
     "poisson": PoissonAdapter,
     "mixed": MixedAdapter,
+    "linear": LinearRegressionAdapter,
+    "logistic": LogisticRegressionAdapter,
 }
 
 #: prefix -> "module:factory"; the module is imported only when such a name is used

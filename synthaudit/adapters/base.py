@@ -268,8 +268,9 @@ class ParametricAdapter(BaseAdapter):
         self._warn_degenerate(theta)
         return self
 
-    def fit_generated(self, data: pd.DataFrame):
-        """Fit on a generated table: degenerate data warns instead of raising (used by engine)."""
+    def fit_generated(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
+        """Refit on a generated table (used by the engine): degenerate data warns instead of
+        raising, and the columns/levels learned from the real table are kept."""
         if self.is_fitted and tuple(data.columns) == self.schema_.columns:
             X = self._encode(data)
             theta = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
