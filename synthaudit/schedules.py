@@ -124,7 +124,7 @@ def _check_generations(n_generations) -> int:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return f"{x:.12g}"
 
 
 @dataclass(frozen=True, repr=False)
