@@ -94,7 +94,13 @@ class _LaneRNG:
         return self._cat(lambda g: g.standard_normal((self.block,) + size[1:]))
 
     def chisquare(self, df):
-        return self._cat(lambda g, d: g.chisquare(d), np.asarray(df))
+        df = np.asarray(df)
+        if df.ndim and df.shape[0] == self.block * len(self.gens) and (df == df.flat[0]).all():
+            # one degree of freedom for every lane (the usual case: sizes do not vary by lane);
+            # the scalar form draws the same numbers twice as fast
+            shape = (self.block,) + df.shape[1:]
+            return self._cat(lambda g: g.chisquare(df.flat[0], shape))
+        return self._cat(lambda g, d: g.chisquare(d), df)
 
     def multinomial(self, n, pvals):
         return self._cat(lambda g, nn, p: g.multinomial(nn, p), np.asarray(n), np.asarray(pvals))
@@ -762,11 +768,11 @@ def assemble(plan: AuditPlan, pieces: dict, *, extra_provenance: dict | None = N
     values = np.empty((R, plan.n_generations + 1, plan.n_quantities))
     tables = [None] * R if plan.keep_tables else None
     for unit, (vals, tabs) in pieces.items():
-        reps = plan.unit_replications(unit)
-        keep = reps < R
-        values[reps[keep]] = vals[keep]
+        reps = plan.unit_replications(unit)  # contiguous: copy as a slice
+        first, last = int(reps[0]), min(int(reps[-1]) + 1, R)
+        values[first:last] = vals[: last - first]
         if tables is not None and tabs is not None:
-            for r in reps[keep]:
+            for r in range(first, last):
                 tables[r] = tabs
     prov = provenance()
     prov["seed_entropy"] = _random.root_entropy(plan.root)
