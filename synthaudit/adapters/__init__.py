@@ -12,6 +12,7 @@ import importlib
 from ..exceptions import ValidationError
 from .base import Adapter, BaseAdapter, ParametricAdapter, TableSchema
 from .categorical import CategoricalAdapter
+from .external import ExternalAdapter, ObjectAdapter
 from .gaussian import GaussianAdapter
 from .mixed import MixedAdapter
 from .poisson import PoissonAdapter
@@ -102,6 +103,10 @@ def make_adapter(spec, **settings):
     raise ValidationError(
         f"unknown adapter {spec!r}; available: {', '.join(available_adapters())}."
     )
+
+
+register_adapter("sdv", "synthaudit.adapters.sdv:make_sdv_adapter", prefix=True)
+_REGISTRY.update(external=ExternalAdapter, object=ObjectAdapter)
 
 
 def _wrap_object(obj):
