@@ -63,7 +63,8 @@ class Metric:
         """``theta`` has shape (B, P) in ``plan.parameters`` order; return (B, len(names))."""
         raise NotImplementedError
 
-    def from_table(self, plan: AuditPlan, model, table: pd.DataFrame, theta: np.ndarray):
+    def from_table(self, plan: AuditPlan, model, table: pd.DataFrame, theta: np.ndarray, *,
+                   generation: int | None = None):
         """One replication's generation: return len(names) values."""
         return self.from_params(plan, theta[None, :])[0]
 
@@ -290,7 +291,7 @@ class AuditPlan:
         col = P
         for m in self.metrics:
             k = len(m.names(self))
-            out[0, t, col : col + k] = m.from_table(self, model, table, vec)
+            out[0, t, col : col + k] = m.from_table(self, model, table, vec, generation=t)
             col += k
 
 
@@ -453,7 +454,7 @@ def prepare(
     holdout: float = 0.0,
     seed=None,
     path: str = "auto",
-    metrics: Sequence[Metric] = (),
+    metrics: Sequence[Metric] | None = None,
     keep_tables: bool = False,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     adapter_settings: dict | None = None,
@@ -508,13 +509,14 @@ def prepare(
     ref_model = ad.clone()
     ref_model.fit(data, rng=_random.generator(root, "split"))
     parameters = tuple(str(p) for p in ref_model.params_.index)
+    explicit_metrics = () if metrics is None else tuple(metrics)
     fast_ok = isinstance(ref_model, ParametricAdapter) and not keep_tables and all(
-        m.vectorised for m in metrics
+        m.vectorised for m in explicit_metrics
     )
     if path == "fast" and not fast_ok:
         why = (
             "it keeps tables (keep_tables=True)" if keep_tables
-            else "a metric needs tables" if not all(m.vectorised for m in metrics)
+            else "a metric needs tables" if not all(m.vectorised for m in explicit_metrics)
             else f"adapter {ad.name or type(ad).__name__!r} has no sufficient statistics"
         )
         raise ValidationError(f"`path='fast'` is not possible here: {why}. Use path='rows'.")
@@ -614,11 +616,16 @@ def prepare(
         reference=reference,
         reference_kind=reference_kind,
         truth_model=truth_model,
-        metrics=tuple(metrics),
+        metrics=explicit_metrics,
         keep_tables=keep_tables,
         pool_encoded=ref_model._encode(pool) if chosen == "fast" else None,
     )
-    for m in metrics:
+    if metrics is None:  # what the report needs, recorded by default (imported here: metrics
+        from .metrics import default_metrics  # imports engine.Metric)
+
+        metrics = default_metrics(plan)
+    plan.metrics = tuple(metrics)
+    for m in plan.metrics:
         metric_names += list(m.names(plan))
     plan.quantities = parameters + tuple(metric_names)
     plan.schedule = sched
@@ -736,14 +743,21 @@ def _execute_dask(plan, units, n_jobs, scheduler):
         return
     cluster = None
     if scheduler:
-        client = Client(scheduler, timeout="20s")
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ValidationError(
+                f"cannot reach the Dask scheduler at `scheduler={scheduler!r}`: {exc}"
+            ) from None
     else:
         import os
 
         cores = os.cpu_count() or 2
         workers = n_jobs if n_jobs > 1 else (2 if n_jobs == 1 else max(1, cores + 1 + n_jobs))
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, host="127.0.0.1")
+        with warnings.catch_warnings():  # "port 8787 in use": the HTTP server moves, harmless
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, host="127.0.0.1")
         client = Client(cluster)
     try:
         remote_plan = client.scatter(plan, broadcast=True)
@@ -819,7 +833,7 @@ def run_audit(
     seed=None,
     n_jobs: int = 1,
     path: str = "auto",
-    metrics: Sequence[Metric] = (),
+    metrics: Sequence[Metric] | None = None,
     keep_tables: bool = False,
     progress: bool = False,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
@@ -857,8 +871,11 @@ def run_audit(
         Parallel workers (joblib); ``-1`` for all cores.
     path : {"auto", "fast", "rows"}
         ``auto`` takes the fast exact path when the adapter supports it and no tables are kept.
-    metrics : sequence of Metric
-        Extra quantities recorded per generation.
+    metrics : sequence of Metric, optional
+        Quantities recorded per generation beside the parameters. Default
+        (:func:`synthaudit.metrics.default_metrics`): KL and squared parameter error to the
+        truth when it is known, held-out negative log-likelihood when there is a holdout.
+        ``[]`` records parameters only.
     keep_tables : bool
         Keep each generation's table (per-row path only).
     progress : bool
