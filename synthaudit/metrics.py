@@ -936,18 +936,16 @@ class _TableMetric(Metric):
 
     vectorised = False
 
-    def __init__(self):
-        self._calls = 0
-
     def _generation(self, plan, generation) -> int:
-        if generation is None:  # engine does not pass it: calls come g = 0..G per replication
-            generation = self._calls % (plan.n_generations + 1)
-        self._calls += 1
+        if generation is None:
+            raise ValidationError(
+                f"metric {type(self).__name__} needs the generation it measures "
+                "(the engine passes generation=)."
+            )
         return int(generation)
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_calls"] = 0
         state.pop("_gen0", None)
         return state
 
@@ -973,7 +971,6 @@ class TableDistance(_TableMetric):
     """
 
     def __init__(self, against=("pool", "generation0"), columns=None, backend: str = "scipy"):
-        super().__init__()
         bad = [a for a in against if a not in ("pool", "generation0")]
         if bad or not against:
             raise ValidationError(
@@ -1020,7 +1017,6 @@ class DownstreamRisk(_TableMetric):
     one); see :func:`downstream_risk`. Needs ``holdout > 0`` and the per-row path."""
 
     def __init__(self, target: str, task: str | None = None):
-        super().__init__()
         self.target, self.task = target, task
 
     def names(self, plan) -> list[str]:
