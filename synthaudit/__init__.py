@@ -13,8 +13,10 @@ Examples
 >>> sim = sa.datasets.simulate_gaussian(100, rng=0)
 >>> res = sa.run_audit(sim, adapter="gaussian", schedule="const:100",
 ...                    n_generations=10, n_replications=50, seed=0)
->>> res.values.shape
-(50, 11, 2)
+>>> res.values.shape                       # replications × generations × quantities
+(50, 11, 4)
+>>> res.quantities
+('mean[x]', 'var[x]', 'risk[kl]', 'risk[param_sq_error]')
 """
 
 from __future__ import annotations
