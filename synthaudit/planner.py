@@ -32,6 +32,10 @@ always met most cheaply by a constant schedule: ``Σ n_t ≥ T²/S_T`` (Cauchy�
 for equal sizes. What the growth families buy is that the target keeps holding as T grows; the
 ``note`` column says which members collapse in the long run.
 
+:func:`verify` checks a plan by simulation: each chosen schedule runs through the engine's fast
+exact path with a known Gaussian truth, and the measured value (with its Monte-Carlo standard
+error) is set beside the promised one.
+
 Examples
 --------
 >>> result = plan(100, 50, d=2, improvement=0.2)
@@ -68,10 +72,12 @@ __all__ = [
     "FAMILIES",
     "PlanResult",
     "Target",
+    "Verification",
     "evaluate_target",
     "frontier",
     "plan",
     "plot_frontier",
+    "verify",
 ]
 
 #: Schedule families the planner knows, in default search order.
@@ -513,7 +519,8 @@ def plan(
         if impossible:
             row["note"] = impossible
         elif found is None:
-            top = _member(family, first, _bounds(family, first, T)[1])
+            top_param = _bounds(family, first, T)[1]
+            top = _member(family, first, top_param)
             if family == "constant":
                 row["note"] = (
                     f"unreachable: even {top.n:.0e} rows per generation miss it "
@@ -529,7 +536,7 @@ def plan(
                 else:
                     row["note"] = (
                         f"unreachable within the {MAX_ROWS:.0e}-rows-per-generation cap "
-                        f"(achieves {achieved_of(top):.4g} at {top!r})."
+                        f"(achieves {achieved_of(top):.4g} at {family}({first}, {top_param:.6g}))."
                     )
         else:
             param, below = found
@@ -750,3 +757,365 @@ def plot_frontier(frame: pd.DataFrame, ax=None, *, target: float | None = None, 
     ax.set_ylabel(ylabel or "achieved at horizon T")
     ax.legend(frameon=False)
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# verification by simulation
+# --------------------------------------------------------------------------------------------
+
+#: replications simulated per engine call in :func:`verify` (a multiple of the fast-path block,
+#: fixed so that a replication's numbers do not depend on ``n_replications``)
+VERIFY_CHUNK = 8192
+#: |measured − predicted| ≤ AGREE_SE · s.e. counts as agreement
+AGREE_SE = 4.0
+
+
+def _gaussian_kl_to_standard(values: np.ndarray, p: int) -> np.ndarray:
+    """``KL(N(0, I_p) ‖ N(μ, Σ))`` per lane from θ vectors (means, then the upper triangle of Σ
+    row by row, the gaussian adapter's order): ``½[tr Σ⁻¹ + μᵀΣ⁻¹μ − p + log det Σ]``."""
+    mu = values[:, :p]
+    cov = np.empty((len(values), p, p))
+    i, j = np.triu_indices(p)
+    cov[:, i, j] = values[:, p:]
+    cov[:, j, i] = values[:, p:]
+    if p == 1:
+        var = cov[:, 0, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 0.5 * ((1.0 + mu[:, 0] ** 2) / var - 1.0 + np.log(var))
+    sign, logdet = np.linalg.slogdet(cov)
+    inv = np.linalg.inv(cov)
+    trace = np.trace(inv, axis1=1, axis2=2)
+    quad = np.einsum("bi,bij,bj->b", mu, inv, mu)
+    out = 0.5 * (trace + quad - p + logdet)
+    return np.where(sign > 0, out, np.inf)
+
+
+def _gaussian_dimension(d: int) -> int | None:
+    """p such that d = p + p(p+1)/2 (a p-variate Gaussian has d free parameters), else None."""
+    for p in range(1, 64):
+        if p + p * (p + 1) // 2 == d:
+            return p
+    return None
+
+
+def _simulate(target: Target, n0, schedule, T, d, estimator, n_replications, seed):
+    """Measured value and its Monte-Carlo standard error for one schedule (fast path)."""
+    from .datasets import simulate_gaussian, simulate_multivariate_gaussian
+    from .engine import run_audit
+
+    if target.kind == "improvement" and d != 1:
+        p = _gaussian_dimension(d)
+        cols = [f"x{k}" for k in range(p)]
+        table = (
+            simulate_gaussian(n0, 0.0, 1.0, rng=0)
+            if p == 1
+            else simulate_multivariate_gaussian(n0, np.zeros(p), np.eye(p), columns=cols, rng=0)
+        )
+    else:
+        p = 1
+        table = simulate_gaussian(n0, 0.0, 1.0, rng=0)
+    root = np.random.SeedSequence(seed)
+    scores = []  # one per replication: an indicator or n0·(μ_T − μ_0)²
+    for c, start in enumerate(range(0, n_replications, VERIFY_CHUNK)):
+        reps = min(VERIFY_CHUNK, n_replications - start)
+        res = run_audit(
+            table,
+            adapter="gaussian",
+            estimator=estimator,
+            schedule=schedule,
+            n_generations=T,
+            n_replications=reps,
+            n0=n0,
+            seed=np.random.SeedSequence(root.entropy, spawn_key=(c,)),
+            path="fast",
+            metrics=(),  # the parameters are all we need
+        )
+        idx = [res.quantities.index(q) for q in res.parameters]  # means, then the covariance
+        first, last = res.values[:, 0, idx], res.values[:, T, idx]
+        if target.kind == "collapse":
+            scores.append(last[:, 1] <= target.eps)  # σ² = 1
+        elif target.kind == "extra_variance":
+            scores.append(n0 * (last[:, 0] - first[:, 0]) ** 2)
+        elif d == 1:
+            scores.append(np.abs(last[:, 0]) < np.abs(first[:, 0]))  # μ = 0
+        else:
+            kl0 = _gaussian_kl_to_standard(first, p)
+            klT = _gaussian_kl_to_standard(last, p)
+            scores.append(klT < kl0)
+    x = np.concatenate(scores).astype(float)
+    measured = float(x.mean())
+    if target.kind == "extra_variance":
+        se = float(x.std(ddof=1) / math.sqrt(len(x)))
+    else:
+        se = None  # a proportion: its s.e. depends on the prediction too (see verify)
+    return measured, se
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Verification:
+    """What :func:`verify` measured, beside what the planner promised.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per schedule: ``label``, ``role`` (``"chosen"``, ``"cheaper neighbour"`` or
+        ``"given"``), ``schedule_spec``, ``total_rows``, ``target``, ``predicted``,
+        ``measured``, ``mc_se``, ``z`` (``(measured − predicted)/mc_se``), ``agrees``
+        (``|z| ≤ 4``), ``predicted_meets``, ``meets_target`` (the measured value meets the
+        target), ``margin_se`` (distance from the target in s.e., positive on the meeting side)
+        and ``verdict`` (``"meets"`` / ``"misses"`` when ``|margin_se| > 4``, else
+        ``"at the target (within 4 s.e.)"``).
+    target : Target
+    provenance : dict
+        Inputs, how each target kind is measured, and the library version.
+    """
+
+    table: pd.DataFrame
+    target: Target
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def all_agree(self) -> bool:
+        """Whether every measured value agrees with its prediction within 4 s.e."""
+        return bool(self.table["agrees"].all())
+
+    def __repr__(self) -> str:
+        return (
+            f"Verification({self.target}, {len(self.table)} schedule(s), "
+            f"all_agree={self.all_agree})"
+        )
+
+    def __str__(self) -> str:
+        p = self.provenance
+        head = (
+            f"Verification of {self.target} at T = {p.get('n_generations')} (n0 = {p.get('n0')}"
+            + (f", d = {p['d']}" if p.get("d") is not None else "")
+            + f"; {p.get('n_replications')} replications, seed {p.get('seed')})"
+        )
+        cols = ["label", "role", "schedule_spec", "predicted", "measured", "mc_se", "agrees",
+                "verdict"]
+        return "\n".join([head, f"measured: {p.get('measured_as')}",
+                          self.table[cols].to_string(index=False)])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (f"<p>{html.escape(str(self).splitlines()[0])}</p>"
+                f"<p><i>measured: {html.escape(str(self.provenance.get('measured_as')))}</i></p>"
+                + self.table.to_html(index=False))
+
+
+_MEASURED_AS = {
+    "collapse": "share of replications with σ̂²_T/σ² ≤ eps; truth N(0, 1), n0 fresh rows per "
+    "replication; s.e. √(p(1−p)/R) at the larger-variance of the predicted and measured p",
+    "extra_variance": "mean of n0·(μ̂_T − μ̂_0)²/σ² over replications (its expectation is "
+    "n0·S_T under the unbiased estimator); truth N(0, 1); s.e. sample s.d./√R",
+    "improvement_1": "share of replications with |μ̂_T − μ| < |μ̂_0 − μ| (the Gaussian mean, "
+    "d = 1); truth N(0, 1)",
+    "improvement": "share of replications with KL(truth ‖ generation T) < KL(truth ‖ "
+    "generation 0); truth N(0, I_p) with d = p + p(p+1)/2 free parameters",
+}
+
+
+def _schedules_to_verify(obj, include_neighbours):
+    """[(label, role, schedule)] from a PlanResult, a schedule, a list or a dict."""
+    from .schedules import parse
+
+    if isinstance(obj, PlanResult):
+        out = []
+        for row in obj.table.itertuples():
+            sched = obj.schedules.get(row.family)
+            if sched is None:
+                continue
+            out.append((row.family, "chosen", sched))
+            nb = obj.neighbours.get(row.family)
+            if include_neighbours and nb is not None:
+                out.append((row.family, "cheaper neighbour", nb))
+        return out
+    if isinstance(obj, (Schedule, str)):
+        s = parse(obj)
+        return [(s.spec, "given", s)]
+    if isinstance(obj, dict):
+        return [(str(k), "given", parse(v)) for k, v in obj.items()]
+    if isinstance(obj, (list, tuple)):
+        scheds = [parse(v) for v in obj]
+        return [(s.spec, "given", s) for s in scheds]
+    raise ValidationError(
+        "`plan_result_or_schedule` must be a PlanResult, a Schedule or spec string, or a list or "
+        f"dict of them; got {type(obj).__name__}."
+    )
+
+
+def verify(
+    plan_result_or_schedule,
+    *,
+    n0: int | None = None,
+    n_generations: int | None = None,
+    target: Target | None = None,
+    d: int | None = None,
+    n_replications: int = 4000,
+    seed: int = 0,
+    estimator: str | None = None,
+    include_neighbours: bool = False,
+) -> Verification:
+    """Check by simulation that schedules achieve what theory (and the planner) promise.
+
+    Each schedule is run through :func:`synthaudit.run_audit` on the fast exact path with a
+    known truth (a Gaussian table; every replication draws its own ``n0`` real rows from it) and
+    the target's quantity is measured across replications:
+
+    =================  ========================================================================
+    target             measured (predicted by :func:`evaluate_target`)
+    =================  ========================================================================
+    collapse           share of replications with ``σ̂²_T/σ² ≤ eps``, univariate N(0, 1)
+                       (exact law: agrees for every n)
+    extra_variance     mean of ``n0·(μ̂_T − μ̂_0)²/σ²``, whose expectation is ``n0·S_T`` exactly
+                       under the unbiased estimator (under the MLE it is smaller by the
+                       factors ``Π(1 − 1/n_s)``: expect disagreement for small n). Heavy-
+                       tailed when n_t is tiny (σ̂² is a product of χ² factors): keep
+                       n_t ≳ 20 or use many more replications
+    improvement, d=1   share with ``|μ̂_T − μ| < |μ̂_0 − μ|`` (the Gaussian mean), N(0, 1)
+    improvement, d≥2   share with ``KL(truth ‖ gen T) < KL(truth ‖ gen 0)`` for a p-variate
+                       N(0, I_p), ``d = p + p(p+1)/2``: d ∈ {2, 5, 9, 14, 20, …}
+    =================  ========================================================================
+
+    The improvement formula is *asymptotic* (normal estimators, Fisher metric, a variance that
+    does not wander): measured and predicted agree when ``n0`` and every ``n_t`` are large (a
+    few hundred or more; more for large d or long horizons with small ``n_t``). Other values of
+    d are rejected: there is no simple model with that many free parameters to simulate.
+
+    Agreement is ``|measured − predicted| ≤ 4·s.e.`` (Monte-Carlo standard error over
+    ``n_replications``). For a proportion the s.e. is ``√(p(1−p)/R)`` at whichever of the
+    predicted and measured p gives the larger value (so a measured 0 does not claim s.e. 0).
+
+    Parameters
+    ----------
+    plan_result_or_schedule : PlanResult, Schedule, str, list or dict
+        A :func:`plan` result (its chosen schedules, one per feasible family; n0, T, the target,
+        d and the estimator default to the plan's) or schedules given directly (a dict gives
+        them labels).
+    n0, n_generations : int, optional
+        Required unless a PlanResult is given.
+    target : Target, optional
+        Required unless a PlanResult is given.
+    d : int, optional
+        Free parameters, for an improvement target.
+    n_replications : int
+        Replications per schedule (the fast path makes 10⁴–10⁵ cheap).
+    seed : int
+        Root seed; the same seed gives the same measurements. Every schedule is simulated from
+        the same seed (common random numbers), so *differences* between schedules are measured
+        more precisely than each value, and their errors are correlated.
+    estimator : {"unbiased", "mle"}, optional
+        Variance estimator of the simulated Gaussian (default: the plan's, else unbiased).
+    include_neighbours : bool
+        With a PlanResult, also verify each family's cheaper neighbour (which misses the target
+        by theory; by simulation only when the gap exceeds the Monte-Carlo error).
+
+    Returns
+    -------
+    Verification
+
+    Examples
+    --------
+    >>> r = plan(100, 20, extra_variance=2.0, families=("constant",))
+    >>> v = verify(r, n_replications=20_000, seed=1)
+    >>> v.table[["schedule_spec", "predicted"]].round(6).to_numpy().tolist()
+    [['const:1000', 2.0]]
+    >>> bool(v.table["agrees"].iloc[0])
+    True
+    """
+    if isinstance(plan_result_or_schedule, PlanResult):
+        pr = plan_result_or_schedule
+        prov = pr.provenance
+        given = {"n0": (n0, prov.get("n0")), "n_generations": (n_generations,
+                 prov.get("n_generations")), "target": (target, pr.target),
+                 "d": (d, prov.get("d")), "estimator": (estimator, prov.get("estimator"))}
+        clash = [f"`{k}` = {a!r} differs from the plan's {b!r}" for k, (a, b) in given.items()
+                 if a is not None and a != b]
+        if clash:
+            raise ValidationError([c + "; leave it out to use the plan's." for c in clash])
+        n0, n_generations, target, d, estimator = (v if a is None else a
+                                                   for a, v in given.values())
+    estimator = "unbiased" if estimator is None else estimator
+    problems = []
+    if not isinstance(target, Target):
+        problems.append(f"`target` must be a Target; got {target!r}.")
+    if not _is_int(n0) or n0 < 2:
+        problems.append(f"`n0` must be an integer ≥ 2 (real rows of generation 0); got {n0!r}.")
+    if not _is_int(n_generations) or n_generations < 1:
+        problems.append(f"`n_generations` must be a positive integer; got {n_generations!r}.")
+    if not _is_int(n_replications) or n_replications < 2:
+        problems.append(f"`n_replications` must be an integer ≥ 2; got {n_replications!r}.")
+    if not _is_int(seed) or seed < 0:
+        problems.append(f"`seed` must be a non-negative integer; got {seed!r}.")
+    if estimator not in ESTIMATORS:
+        problems.append(f"`estimator` must be 'unbiased' or 'mle'; got {estimator!r}.")
+    if isinstance(target, Target) and target.kind == "improvement":
+        if not _is_int(d) or d < 1:
+            problems.append(f"`d` must be a positive integer for an improvement target; got {d!r}.")
+        elif d != 1 and _gaussian_dimension(int(d)) is None:
+            problems.append(
+                f"`d` = {d} cannot be simulated: verify supports d = 1 (a Gaussian mean) and "
+                "d = p + p(p+1)/2 (a p-variate Gaussian): 2, 5, 9, 14, 20, 27, …"
+            )
+    collect(problems)
+    items = _schedules_to_verify(plan_result_or_schedule, include_neighbours)
+    n0, T, R = int(n0), int(n_generations), int(n_replications)
+    d = int(d) if d is not None else None
+
+    rows = []
+    for label, role, sched in items:
+        predicted = evaluate_target(target, n0, sched, T, d=d, estimator=estimator)
+        measured, se = _simulate(target, n0, sched, T, d, estimator, R, seed)
+        if se is None:
+            pq = max(predicted * (1 - predicted), measured * (1 - measured))
+            se = math.sqrt(pq / R)
+        diff = measured - predicted
+        z = diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
+        side = 1.0 if target.kind == "improvement" else -1.0
+        gap = side * (measured - target.value)
+        margin = gap / se if se > 0 else (math.copysign(math.inf, gap) if gap else 0.0)
+        if margin > AGREE_SE:
+            verdict = "meets"
+        elif margin < -AGREE_SE:
+            verdict = "misses"
+        else:
+            verdict = f"at the target (within {AGREE_SE:g} s.e.)"
+        rows.append(
+            {
+                "label": label,
+                "role": role,
+                "schedule_spec": sched.spec,
+                "total_rows": sched.total_rows(T),
+                "target": str(target),
+                "predicted": predicted,
+                "measured": measured,
+                "mc_se": se,
+                "z": z,
+                "agrees": bool(abs(diff) <= AGREE_SE * se),
+                "predicted_meets": target.met(predicted),
+                "meets_target": target.met(measured),
+                "margin_se": margin,
+                "verdict": verdict,
+            }
+        )
+    columns = ["label", "role", "schedule_spec", "total_rows", "target", "predicted", "measured",
+               "mc_se", "z", "agrees", "predicted_meets", "meets_target", "margin_se", "verdict"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["total_rows"] = table["total_rows"].astype("int64")
+    key = "improvement_1" if target.kind == "improvement" and d == 1 else target.kind
+    provenance = {
+        "synthaudit_version": _version(),
+        "n0": n0,
+        "n_generations": T,
+        "target": str(target),
+        "d": d,
+        "estimator": estimator,
+        "n_replications": R,
+        "seed": int(seed),
+        "agree_within_se": AGREE_SE,
+        "measured_as": _MEASURED_AS[key],
+        "path": "fast",
+    }
+    return Verification(table=table, target=target, provenance=provenance)
