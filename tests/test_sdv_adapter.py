@@ -68,6 +68,7 @@ def test_names_settings_and_provenance():
         "synthesizer_kwargs": {"epochs": 2},
         "enforce_min_max_values": False,
         "enforce_rounding": True,
+        "categorical_distribution": "uniform",
     }
     assert ad.clone().get_params() == ad.get_params()
     gc = make_adapter("sdv:gaussian_copula")
