@@ -61,20 +61,38 @@ _LAZY = {
     "workflows": "",
 }
 
-__all__ = sorted(
-    [
-        "AdapterError",
-        "DegenerateDataWarning",
-        "MissingDependencyError",
-        "NotFittedError",
-        "RunDirectoryError",
-        "SynthauditError",
-        "SynthauditWarning",
-        "ValidationError",
-        "__version__",
-        *_LAZY,
-    ]
-)
+__all__ = [
+    "AdapterError",
+    "AuditReport",
+    "AuditResult",
+    "DegenerateDataWarning",
+    "Metric",
+    "MissingDependencyError",
+    "NotFittedError",
+    "RunDirectoryError",
+    "SynthauditError",
+    "SynthauditWarning",
+    "ValidationError",
+    "__version__",
+    "adapters",
+    "available_adapters",
+    "compare_schedules",
+    "datasets",
+    "engine",
+    "figures",
+    "load_run",
+    "make_adapter",
+    "metrics",
+    "plan",
+    "planner",
+    "register_adapter",
+    "report",
+    "run_audit",
+    "schedules",
+    "store",
+    "theory",
+    "workflows",
+]
 
 
 def __getattr__(name: str):

@@ -444,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last resort: one line, exit 1
+    except Exception as exc:
         if debug:
             traceback.print_exc()
         kind = "synthesizer error" if isinstance(exc, AdapterError) else (

@@ -128,7 +128,7 @@ def load_file(path) -> dict:
             )
     except ValidationError:
         raise
-    except Exception as exc:  # noqa: BLE001 - YAMLError, TOMLDecodeError, UnicodeDecodeError
+    except Exception as exc:
         detail = " ".join(str(exc).split())[:160]
         raise ValidationError(f"config file '{p}' could not be parsed: {detail}.") from None
     if values is None:

@@ -31,7 +31,7 @@ import pandas as pd
 from . import _random
 from . import schedules as _schedules
 from . import workflows as _workflows
-from .adapters import BaseAdapter, ParametricAdapter, make_adapter
+from .adapters import ParametricAdapter, make_adapter
 from .exceptions import DegenerateDataWarning, MissingDependencyError, ValidationError
 
 __all__ = ["AuditPlan", "AuditResult", "Metric", "run_audit"]

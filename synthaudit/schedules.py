@@ -128,7 +128,7 @@ def _fmt(x: float) -> str:
 
 
 @dataclass(frozen=True, repr=False)
-class constant(Schedule):  # noqa: N801 - reads like a function in user code
+class constant(Schedule):
     """n_t = n for every generation (the paper's fixed-size loop: collapses)."""
 
     n: float
@@ -148,7 +148,7 @@ class constant(Schedule):  # noqa: N801 - reads like a function in user code
 
 
 @dataclass(frozen=True, repr=False)
-class linear(Schedule):  # noqa: N801
+class linear(Schedule):
     """n_t = n0 + slope·(t − 1) (linear growth: Σ 1/n_t still diverges, so it collapses)."""
 
     n0: float
@@ -170,7 +170,7 @@ class linear(Schedule):  # noqa: N801
 
 
 @dataclass(frozen=True, repr=False)
-class polynomial(Schedule):  # noqa: N801
+class polynomial(Schedule):
     """n_t = n0·t^power (power > 1 keeps Σ 1/n_t finite: no collapse)."""
 
     n0: float
@@ -193,7 +193,7 @@ class polynomial(Schedule):  # noqa: N801
 
 
 @dataclass(frozen=True, repr=False)
-class exponential(Schedule):  # noqa: N801
+class exponential(Schedule):
     """n_t = n0·growth^(t−1) (growth > 1 keeps Σ 1/n_t finite)."""
 
     n0: float
@@ -216,7 +216,7 @@ class exponential(Schedule):  # noqa: N801
 
 
 @dataclass(frozen=True, repr=False)
-class explicit(Schedule):  # noqa: N801
+class explicit(Schedule):
     """The sizes given, generation by generation; the last size repeats past their end."""
 
     values: tuple

@@ -274,8 +274,8 @@ def _read_chunk(path: Path, unit, quantities, n_generations: int, n_replications
 
     try:
         table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any pyarrow failure means unreadable bytes
-        raise ValueError(f"not a readable Parquet file: {' '.join(str(exc).split())[:100]}")
+    except Exception as exc:
+        raise ValueError(f"not a readable Parquet file: {' '.join(str(exc).split())[:100]}") from exc
     meta = table.schema.metadata or {}
     names = ["replication", "generation", *quantities]
     if table.column_names != names:
@@ -395,7 +395,7 @@ class RunStore:
 
 
 def _lock(path: Path):
-    f = open(path / LOCK, "a+")  # noqa: SIM115 - held open for the life of the store
+    f = open(path / LOCK, "a+")
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory lock

@@ -54,7 +54,7 @@ def test_not_fitted_errors(case):
     with pytest.raises(NotFittedError, match="fit"):
         ad.sample(5, rng=np.random.default_rng(0))
     with pytest.raises(NotFittedError):
-        ad.params_
+        _ = ad.params_
 
 
 def test_sample_keeps_columns_dtypes_and_levels(case):

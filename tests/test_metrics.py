@@ -61,7 +61,9 @@ def test_kl_univariate_gaussian_vs_monte_carlo():
 def test_kl_multivariate_gaussian_vs_monte_carlo():
     mu0, S0 = np.array([0.0, 1.0]), np.array([[1.0, 0.5], [0.5, 2.0]])
     mu1, S1 = np.array([0.3, 0.7]), np.array([[1.4, -0.2], [-0.2, 1.5]])
-    vec = lambda mu, S: np.array([mu[0], mu[1], S[0, 0], S[0, 1], S[1, 1]])
+    def vec(mu, S):
+        return np.array([mu[0], mu[1], S[0, 0], S[0, 1], S[1, 1]])
+
     kl = M.kl_divergence(G2, vec(mu0, S0), vec(mu1, S1)[None])[0]
     p, q = stats.multivariate_normal(mu0, S0), stats.multivariate_normal(mu1, S1)
     est, se = _mc_kl(p.logpdf, q.logpdf, lambda g, n: g.multivariate_normal(mu0, S0, n))

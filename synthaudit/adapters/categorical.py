@@ -188,7 +188,7 @@ class CategoricalAdapter(ParametricAdapter):
         out = {}
         for c, code in zip(self.columns_, codes):
             levels = self.levels_[c]
-            if isinstance(self._dtypes[c], pd.CategoricalDtype) or self._dtypes[c] == object:
+            if isinstance(self._dtypes[c], pd.CategoricalDtype) or self._dtypes[c] is np.dtype(object):
                 out[c] = pd.Categorical.from_codes(code, categories=list(levels))
             else:
                 out[c] = np.asarray(levels, dtype=self._dtypes[c])[code]

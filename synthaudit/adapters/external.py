@@ -494,10 +494,11 @@ class ExternalAdapter(SynthesizerAdapter):
     --------
     >>> ExternalAdapter("vendor-tool --in {input} --out {output} --rows {n} --seed {seed}")
     ExternalAdapter(command='vendor-tool --in {input} --out {output} --rows {n} --seed {seed}')
-    >>> ExternalAdapter("vendor-tool --rows {n} --colour {color}")
-    Traceback (most recent call last):
-    ...
-    synthaudit.exceptions.ValidationError: `command` has unknown placeholder(s) ['color']; allowed: ['input', 'output', 'n', 'seed', 'format'].
+    >>> try:
+    ...     ExternalAdapter("vendor-tool --rows {n} --colour {color}")
+    ... except ValidationError as exc:
+    ...     print(*exc.problems, sep="\\n")
+    `command` has unknown placeholder(s) ['color']; allowed: ['input', 'output', 'n', 'seed', 'format'].
     `command` must contain the placeholder {input} (the training table's file).
     `command` must contain the placeholder {output} (where the tool writes the synthetic table).
     """
