@@ -119,7 +119,8 @@ def run_cmd(
     n0: Annotated[int | None, typer.Option(
         "--n0", help="Real rows of generation 0.  [default: all rows of the pool]")] = None,
     holdout: Annotated[float | None, typer.Option(
-        "--holdout", help="Fraction of the real table held out.  [default: 0]")] = None,
+        "--holdout", help="Fraction of the real table held out to measure risk (and so the "
+        "probability of beating the real-only model).  [default: 0.2]")] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Root seed; same seed, same trace.  [default: 0]")] = None,
     jobs: Annotated[int | None, typer.Option(

@@ -54,7 +54,7 @@ class RunConfig(BaseModel):
     replications: int = Field(100, ge=1)
     workflow: str = "replace"
     n0: int | None = Field(None, ge=2)
-    holdout: float = Field(0.0, ge=0.0, lt=1.0)
+    holdout: float = Field(0.2, ge=0.0, lt=1.0)
     seed: int = Field(0, ge=0)
     jobs: int = 1
     backend: Literal["joblib", "dask"] = "joblib"

@@ -423,8 +423,22 @@ class AuditResult:
                 f"{int((ref > 0).sum())} per replication; {np.mean(gone.any(axis=1)):.1%} of "
                 "replications lost at least one"
             )
-        table = self.summary().round(4).to_string(index=False)
-        return "\n".join(lines + ["", table])
+        s = self.summary(generations=(0, G))
+        first = s[s["generation"] == 0].set_index("parameter")
+        last = s[s["generation"] == G].set_index("parameter")
+        table = pd.DataFrame(
+            {
+                "reference": first["reference"],
+                "generation 0": first["median"],
+                f"median at {G}": last["median"],
+                "5%": last["q05"],
+                "95%": last["q95"],
+            }
+        ).reindex(list(self.parameters))
+        table.index.name = None
+        text = table.to_string(float_format=lambda v: f"{v:.4g}")
+        return "\n".join(lines + ["", f"parameters (generation {G}: median and 90% band "
+                                       "across replications)", text])
 
     def to_frame(self) -> pd.DataFrame:
         """Alias of :attr:`trace`."""

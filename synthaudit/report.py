@@ -418,6 +418,15 @@ class AuditReport:
         return _concat(rows, columns=["generation", "n_rows", "column", "n_levels", "mean_lost",
                                       "max_lost", "p_any_lost", "ci_low", "ci_high"])
 
+    def any_level_lost(self, generation: int) -> float:
+        """Share of replications that lost at least one level of *any* categorical column by
+        ``generation`` (NaN without categorical columns)."""
+        losses = _metrics.level_loss(self.layout, self._theta, self._theta_ref)
+        if not losses:
+            return float("nan")
+        total = sum(cnt[:, generation] for cnt, _ in losses.values())
+        return float(np.mean(total > 0))
+
     # -- risk and improvement ---------------------------------------------------------------
     @cached_property
     def _risks(self) -> dict[str, tuple[np.ndarray, str]]:
@@ -564,7 +573,7 @@ class AuditReport:
             })
         lv = self.level_loss_table(generations=[G])
         if len(lv):
-            out["level_loss_any"] = float(lv["p_any_lost"].max())
+            out["level_loss_any"] = self.any_level_lost(G)
             out["levels_lost_mean"] = float(lv["mean_lost"].sum())
             out["levels_total"] = int(lv["n_levels"].sum())
         if self.layout.complete:
@@ -600,7 +609,7 @@ class AuditReport:
             parts.append("")
         lv = self.level_loss_table(generations=[G])
         if len(lv):
-            lost = float(lv["p_any_lost"].max())
+            lost = self.any_level_lost(G)
             if lost > 0:
                 parts.append(
                     f"{_pct(lost)} of replications lost at least one category level by "

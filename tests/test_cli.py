@@ -199,7 +199,8 @@ def test_subprocess_bad_inputs(files, existing_run):
 def test_run_writes_trace_identical_to_the_library(capsys, tmp_path):
     from synthaudit import datasets, run_audit
 
-    ref = run_audit(datasets.load("penguins"), n_generations=4, n_replications=30, seed=0)
+    ref = run_audit(datasets.load("penguins"), n_generations=4, n_replications=30, seed=0,
+                     holdout=0.2)  # the CLI holds out 20 % by default
     for name in ("t.parquet", "t.csv"):
         code, out, err = cli(capsys, "run", "-T", 4, "-R", 30, "--output", tmp_path / name)
         assert code == 0, err

@@ -275,3 +275,15 @@ def test_html_is_self_contained(mixed_report, tmp_path):
     assert "data:image/png;base64," in frag and "<html" not in frag
     mixed_report.save(tmp_path / "summary.json")
     assert json.loads((tmp_path / "summary.json").read_text())["d"] == 7
+
+
+def test_level_loss_share_counts_any_column():
+    """'lost at least one category level' is across all categorical columns, not the worst one."""
+    df = datasets.load("penguins")
+    res = sa.run_audit(df, n_generations=30, n_replications=200, seed=0)
+    rep = AuditReport.from_result(res)
+    p_cols = [i for i, q in enumerate(res.quantities) if q.startswith("p[")]
+    ref = res.reference.iloc[p_cols].to_numpy()
+    lost_any = ((res.values[:, 30, p_cols] == 0) & (ref > 0)).any(axis=1).mean()
+    assert rep.summary()["level_loss_any"] == pytest.approx(lost_any)
+    assert f"{lost_any:.0%}" in rep.verdict()
