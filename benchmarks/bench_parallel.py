@@ -35,7 +35,8 @@ def hand_loop(df: pd.DataFrame, G: int, R: int, seed: int = 0) -> float:
     The metadata is built once, outside the loop, the way the adapter builds it (detected,
     sdtypes from the table's dtypes, range keys stripped so later generations may leave the
     real range), and the synthesizer gets the adapter's settings (``default_distribution=
-    "norm"``, no clipping, no rounding), so both sides fit the same models."""
+    "norm"``, uniform marginals for the categorical columns, no clipping, no rounding), so both
+    sides fit the same models."""
     from sdv.metadata import Metadata
     from sdv.single_table import GaussianCopulaSynthesizer
 
@@ -53,7 +54,9 @@ def hand_loop(df: pd.DataFrame, G: int, R: int, seed: int = 0) -> float:
             for g in range(G + 1):
                 synth = GaussianCopulaSynthesizer(md, enforce_min_max_values=False,
                                                   enforce_rounding=False,
-                                                  default_distribution="norm")
+                                                  default_distribution="norm",
+                                                  numerical_distributions={
+                                                      c: "uniform" for c in cats})
                 synth.fit({"table": table})
                 records.append((r, g, table.mean(numeric_only=True).to_numpy(),
                                 [table[c].value_counts(normalize=True).to_numpy() for c in cats]))

@@ -271,7 +271,8 @@ class ParametricAdapter(BaseAdapter):
     def fit_generated(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
         """Refit on a generated table (used by the engine): degenerate data warns instead of
         raising, and the columns/levels learned from the real table are kept."""
-        if self.is_fitted and tuple(data.columns) == self.schema_.columns:
+        if self.is_fitted and set(self.schema_.columns) <= set(data.columns):
+            # bound already (encoding selects the columns by name): only the statistics change
             X = self._encode(data)
             theta = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
             self.theta_ = theta

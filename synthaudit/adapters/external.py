@@ -225,11 +225,12 @@ def _to_plain(df: pd.DataFrame) -> pd.DataFrame:
 class _RealTable:
     """The real table's schema (and adapter-specific extras), shared by an adapter's clones."""
 
-    __slots__ = ("extra", "schema")
+    __slots__ = ("extra", "reference", "schema")
 
     def __init__(self):
         self.schema: TableSchema | None = None
         self.extra: dict = {}
+        self.reference: MixedAdapter | None = None  # bound to the real table's columns
 
     def matches(self, data: pd.DataFrame) -> bool:
         s = self.schema
@@ -294,13 +295,17 @@ class SynthesizerAdapter(BaseAdapter):
         rng = _as_rng(rng)
         table = conform_table(holder.schema, data, source="the training table",
                               error=ValidationError)
-        ref = MixedAdapter()
-        if strict:
-            ref.fit(table)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DegenerateDataWarning)
-                ref.fit_generated(table)
+        if strict or holder.reference is None:
+            ref = MixedAdapter()
+            if strict:
+                ref.fit(table)
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DegenerateDataWarning)
+                    ref.fit_generated(table)
+            holder.reference = ref
+        else:  # bound to the real columns already: only the statistics change
+            ref = copy.copy(holder.reference).fit_generated(table)
         self._real_extra = holder.extra
         self._fit_synthesizer(table, rng)
         self.reference_model_ = ref

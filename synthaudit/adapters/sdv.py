@@ -260,7 +260,7 @@ class SDVAdapter(SynthesizerAdapter):
         single_table, Metadata = _import_sdv()
         cls = getattr(single_table, SYNTHESIZERS[self.synthesizer])
         with _quiet():
-            meta_dict = copy.deepcopy(self._real_extra["metadata"])
+            meta_dict = self._real_extra["metadata"]  # read only here
             metadata = Metadata.load_from_dict(copy.deepcopy(meta_dict))
             kwargs = dict(self.synthesizer_kwargs)
             if self.synthesizer == "gaussian_copula" and self.categorical_distribution:
