@@ -857,6 +857,16 @@ def _parametric(plan) -> bool:
     return isinstance(plan.reference_model, ParametricAdapter)
 
 
+def _reference_vector(plan) -> np.ndarray:
+    """The plan's reference parameters as an array in ``plan.parameters`` order (computed once
+    per plan: metrics are called every generation on the fast path)."""
+    cached = plan.__dict__.get("_reference_vector")
+    if cached is None:
+        cached = plan.reference.reindex(list(plan.parameters)).to_numpy(dtype=float)
+        plan.__dict__["_reference_vector"] = cached
+    return cached
+
+
 class TruthKL(Metric):
     """``risk[kl]``: ``KL(P_truth ‖ P_θ_t)`` in closed form (needs ``truth=``)."""
 
@@ -872,8 +882,7 @@ class TruthKL(Metric):
         return ["risk[kl]"]
 
     def from_params(self, plan, theta):
-        ref = plan.reference.reindex(list(plan.parameters)).to_numpy(dtype=float)
-        return kl_divergence(plan.parameters, ref, theta)[:, None]
+        return kl_divergence(plan.parameters, _reference_vector(plan), theta)[:, None]
 
 
 class ParamError(Metric):
@@ -889,8 +898,7 @@ class ParamError(Metric):
         return ["risk[param_sq_error]"]
 
     def from_params(self, plan, theta):
-        ref = plan.reference.reindex(list(plan.parameters)).to_numpy(dtype=float)
-        return param_sq_error(ref, theta)[:, None]
+        return param_sq_error(_reference_vector(plan), theta)[:, None]
 
 
 class HoldoutNLL(Metric):

@@ -625,6 +625,10 @@ class AuditReport:
                  f"{_fmt_p(r['ci_low'])}–{_fmt_p(r['ci_high'])})")
             s += (f", {_fmt_p(r['predicted'])} predicted (d = {self.n_free_params})."
                   if np.isfinite(r["predicted"]) else ".")
+            if np.isfinite(r["predicted"]) and self.reference_kind != "truth":
+                s += (" The prediction assumes a correctly specified model and a random "
+                      "generation 0; on a real table the held-out risk also carries the model's "
+                      "misspecification, so read it as a guide, not a test.")
             parts.append(s)
         else:
             parts.append("No risk was recorded, so the improvement probability is not available "
