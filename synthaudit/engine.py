@@ -722,11 +722,21 @@ def _check_backend(backend, scheduler) -> None:
         raise ValidationError("`scheduler` needs backend='dask'.")
 
 
-def _execute(plan, units, n_jobs, progress, backend, scheduler):
-    from tqdm.auto import tqdm
+class _NoBar:
+    def update(self, n=1):
+        pass
 
-    bar = tqdm(total=len(units), desc="replication units", disable=not progress, delay=2,
-               unit="unit")
+    def close(self):
+        pass
+
+
+def _execute(plan, units, n_jobs, progress, backend, scheduler):
+    if progress:  # tqdm.auto picks the notebook widget when it can; imported only when shown
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(units), desc="replication units", delay=2, unit="unit")
+    else:
+        bar = _NoBar()
     try:
         if backend == "dask":
             done = _execute_dask(plan, units, n_jobs, scheduler)

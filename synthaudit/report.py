@@ -846,6 +846,8 @@ def _kv_table(d: dict) -> str:
     for k, v in d.items():
         if isinstance(v, float):
             text = f"{v:.4g}"
+        elif isinstance(v, (list, tuple)) and all(isinstance(x, float) for x in v):
+            text = "[" + ", ".join(f"{x:.4g}" for x in v) + "]"  # intervals
         elif isinstance(v, (dict, list, tuple)):
             text = json.dumps(v, default=_json_default)
         else:
