@@ -17,6 +17,7 @@ them in replication order, so the trace is the same for any ``n_jobs``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import platform
 import warnings
@@ -596,7 +597,8 @@ def prepare(
     train_sizes = wf.train_sizes(n0v, sizes)
 
     if chosen == "rows":
-        ncols = len(data.columns)
+        schema = getattr(ref_model, "schema_", None)
+        ncols = len(schema.columns) if schema is not None else len(data.columns)
         peak = int(train_sizes.max()) * ncols * 8 * 4
         if peak > memory_budget:
             hint = (
@@ -801,11 +803,13 @@ def _compute_with_unit(plan, unit):
 
 
 def assemble(plan: AuditPlan, pieces: dict, *, extra_provenance: dict | None = None) -> AuditResult:
-    """Put unit results (``{unit: (values, tables)}``) together in replication order."""
+    """Put unit results together in replication order: ``pieces`` is ``{unit: (values, tables)}``
+    or an iterable of ``(unit, (values, tables))`` pairs, consumed as it comes."""
     R = plan.n_replications
     values = np.empty((R, plan.n_generations + 1, plan.n_quantities))
     tables = [None] * R if plan.keep_tables else None
-    for unit, (vals, tabs) in pieces.items():
+    items = pieces.items() if isinstance(pieces, dict) else pieces
+    for unit, (vals, tabs) in items:
         reps = plan.unit_replications(unit)  # contiguous: copy as a slice
         first, last = int(reps[0]), min(int(reps[-1]) + 1, R)
         values[first:last] = vals[: last - first]
@@ -958,14 +962,18 @@ def run_audit(
         adapter_settings=adapter_settings,
     )
     units = _units_for_jobs(plan, n_jobs if n_jobs > 0 else 2)
+    # units are copied into the result as they finish (one unit in flight, never a second copy
+    # of the whole values array)
     if run_store is None:
-        pieces = {u: (v, t) for u, v, t in execute(
-            plan, units, n_jobs=n_jobs, progress=progress, backend=backend, scheduler=scheduler)}
-        return assemble(plan, pieces)
+        done = ((u, (v, t)) for u, v, t in execute(
+            plan, units, n_jobs=n_jobs, progress=progress, backend=backend, scheduler=scheduler))
+        return assemble(plan, done)
     with run_store.open_run(run_dir, plan) as run:
-        pieces = dict(run.done)
-        for u, v, t in execute(plan, run.todo(units), n_jobs=n_jobs, progress=progress,
-                               backend=backend, scheduler=scheduler):
-            run.write_unit(u, v)
-            pieces[u] = (v, t)
-    return assemble(plan, pieces)
+
+        def fresh():
+            for u, v, t in execute(plan, run.todo(units), n_jobs=n_jobs, progress=progress,
+                                   backend=backend, scheduler=scheduler):
+                run.write_unit(u, v)
+                yield u, (v, t)
+
+        return assemble(plan, itertools.chain(dict(run.done).items(), fresh()))
