@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .adapters.base import _is_numeric
 from .engine import Metric
 from .exceptions import ValidationError
 
@@ -654,8 +655,6 @@ def level_loss(model, values, theta_ref) -> dict[str, tuple[np.ndarray, int]]:
 # ---------------------------------------------------------------------------------------------
 # table metrics (per-row path)
 # ---------------------------------------------------------------------------------------------
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
 def ks_statistic(a, b, *, backend: str = "scipy") -> float:

@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .._random import int_seed as _seed
 from ..exceptions import AdapterError, DegenerateDataWarning, ValidationError
 from .base import BaseAdapter, TableSchema, _as_rng, _is_numeric
 from .mixed import MixedAdapter
@@ -341,8 +342,6 @@ class SynthesizerAdapter(BaseAdapter):
         raise NotImplementedError  # pragma: no cover
 
 
-def _seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(0, 2**31 - 1))
 
 
 # ---------------------------------------------------------------------------------------------
