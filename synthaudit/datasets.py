@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import _random
 from .exceptions import DegenerateDataWarning, ValidationError
+from .params import categorical_layout, gaussian_layout, poisson_layout, regression_layout
 
 __all__ = [
     "DATASETS",
@@ -741,13 +742,9 @@ def _gaussian_block(
 
 
 def _gaussian_truth(mu: np.ndarray, sigma: np.ndarray, cols: list[str]) -> pd.Series:
-    names = [f"mean[{c}]" for c in cols]
-    values = list(mu)
-    for i, ci in enumerate(cols):
-        for j in range(i, len(cols)):
-            names.append(f"var[{ci}]" if i == j else f"cov[{ci},{cols[j]}]")
-            values.append(sigma[i, j])
-    return pd.Series(values, index=names, dtype="float64", name="truth")
+    iu = np.triu_indices(len(cols))
+    values = np.concatenate([mu, sigma[iu]])
+    return pd.Series(values, index=list(gaussian_layout(cols).names), dtype="float64", name="truth")
 
 
 def _draw_gaussian(
@@ -802,7 +799,8 @@ def _draw_categorical(
 ) -> tuple[pd.Series, pd.Series]:
     codes = gen.choice(p.size, size=n, p=p)
     data = pd.Series(pd.Categorical.from_codes(codes, categories=names), name=column)
-    truth = pd.Series(p, index=[f"p[{column}={v}]" for v in names], dtype="float64", name="truth")
+    names_ = categorical_layout([column], {column: names}).names
+    truth = pd.Series(p, index=list(names_), dtype="float64", name="truth")
     return data, truth
 
 
@@ -847,7 +845,7 @@ def simulate_gaussian(
         raise ValidationError(problems)
     gen = _rng(rng)
     data = pd.DataFrame({column: m + math.sqrt(v) * gen.standard_normal(int(n))})
-    truth = pd.Series([m, v], index=[f"mean[{column}]", f"var[{column}]"], name="truth")
+    truth = pd.Series([m, v], index=list(gaussian_layout([column]).names), name="truth")
     return SimulatedTable(data, truth, f"{n} rows of {column} ~ N({m:g}, {v:g})")
 
 
@@ -977,7 +975,8 @@ def simulate_poisson(n: int, rate: float, *, column: str = "k", rng: Any = None)
     if problems:
         raise ValidationError(problems)
     counts = _rng(rng).poisson(lam, size=int(n)).astype("int64")
-    truth = pd.Series([lam], index=[f"rate[{column}]"], dtype="float64", name="truth")
+    truth = pd.Series([lam], index=list(poisson_layout([column]).names), dtype="float64",
+                      name="truth")
     return SimulatedTable(
         pd.DataFrame({column: counts}), truth, f"{n} rows of {column} ~ Poisson({lam:g})"
     )
@@ -1056,9 +1055,10 @@ def _regression_inputs(
     return b, b0
 
 
-def _regression_truth(b0: float, b: np.ndarray) -> pd.Series:
-    index = ["beta[intercept]"] + [f"beta[x{i}]" for i in range(b.size)]
-    return pd.Series([b0, *b], index=index, dtype="float64", name="truth")
+def _regression_truth(b0: float, b: np.ndarray, s2: float | None = None) -> pd.Series:
+    lay = regression_layout([f"x{i}" for i in range(b.size)], noise=s2 is not None)
+    values = [b0, *b] + ([s2] if s2 is not None else [])
+    return pd.Series(values, index=list(lay.names), dtype="float64", name="truth")
 
 
 def simulate_logistic(
@@ -1083,7 +1083,7 @@ def simulate_logistic(
     -------
     SimulatedTable
         ``data``: ``float64`` columns ``x0 .. x{p-1}`` then ``y`` (``int64``, 0 or 1);
-        ``truth`` indexed ``beta[intercept], beta[x0], ...``.
+        ``truth`` indexed ``intercept, beta[x0], ...``.
 
     Examples
     --------
@@ -1091,7 +1091,7 @@ def simulate_logistic(
     >>> table.data.columns.tolist()
     ['x0', 'x1', 'y']
     >>> table.truth.index.tolist()
-    ['beta[intercept]', 'beta[x0]', 'beta[x1]']
+    ['intercept', 'beta[x0]', 'beta[x1]']
     """
     problems: list[str] = []
     inputs = _regression_inputs(n, beta, intercept, problems)
@@ -1136,13 +1136,13 @@ def simulate_linear(
     -------
     SimulatedTable
         ``data``: ``float64`` columns ``x0 .. x{p-1}`` then ``y``; ``truth`` indexed
-        ``beta[intercept], beta[x0], ..., var[noise]``.
+        ``intercept, beta[x0], ..., noise_var``.
 
     Examples
     --------
     >>> table = simulate_linear(300, [1.0, -2.0], intercept=0.5, noise_var=0.25, rng=0)
     >>> table.truth.index.tolist()
-    ['beta[intercept]', 'beta[x0]', 'beta[x1]', 'var[noise]']
+    ['intercept', 'beta[x0]', 'beta[x1]', 'noise_var']
     """
     problems: list[str] = []
     inputs = _regression_inputs(n, beta, intercept, problems)
@@ -1155,9 +1155,7 @@ def simulate_linear(
     y = b0 + x @ b + math.sqrt(s2) * gen.standard_normal(int(n))
     data = pd.DataFrame(x, columns=[f"x{i}" for i in range(b.size)])
     data["y"] = y
-    truth = pd.concat(
-        [_regression_truth(b0, b), pd.Series([s2], index=["var[noise]"], dtype="float64")]
-    ).rename("truth")
+    truth = _regression_truth(b0, b, s2)
     return SimulatedTable(
         data, truth, f"{n} rows: x ~ N(0, I_{b.size}), y = intercept + x @ beta + N(0, {s2:g})"
     )

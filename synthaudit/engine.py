@@ -513,7 +513,7 @@ def prepare(
         data = data.data
     if ad is not None:
         try:
-            data = ad._check_table(data)
+            data = ad.validate(data)
         except ValidationError as exc:
             problems += exc.problems
             data = None
@@ -634,7 +634,7 @@ def prepare(
         truth_model=truth_model,
         metrics=explicit_metrics,
         keep_tables=keep_tables,
-        pool_encoded=ref_model._encode(pool) if chosen == "fast" else None,
+        pool_encoded=ref_model.encode(pool) if chosen == "fast" else None,
     )
     if metrics is None:  # what the report needs, recorded by default (imported here: metrics
         from .metrics import default_metrics  # imports engine.Metric)

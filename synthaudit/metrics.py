@@ -27,7 +27,7 @@ class                  trace names                                 needs
 =====================  ==========================================  ==========================
 
 Parameters are understood from their names (``mean[x]``, ``var[x]``, ``cov[a,b]``,
-``p[col=level]``, ``rate[k]``; see :class:`ParameterLayout`), so the same functions serve the
+``p[col=level]``, ``rate[k]``; see :class:`synthaudit.params.ParamLayout`), so the same functions serve the
 engine (with the fitted adapter) and the report (with the trace only).
 
 Scale-free drift (:func:`standardised_drift`) divides each parameter's displacement by the
@@ -58,10 +58,6 @@ Examples
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -70,12 +66,12 @@ from scipy import special
 from .adapters.base import _is_numeric
 from .engine import Metric
 from .exceptions import ValidationError
+from .params import ParamLayout
 
 __all__ = [
     "DownstreamRisk",
     "HoldoutNLL",
     "ParamError",
-    "ParameterLayout",
     "TableDistance",
     "TruthKL",
     "correlation_distance",
@@ -97,168 +93,34 @@ __all__ = [
     "variance_retention",
 ]
 
-_NAME = re.compile(r"^(mean|var|cov|p|rate)\[(.*)\]$", re.DOTALL)
-
-
-# ---------------------------------------------------------------------------------------------
-# parameter layout: what each parameter is, from its name
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CategoricalBlock:
-    """One multinomial: a column (independent marginals) or joint cells."""
-
-    label: str
-    index: np.ndarray  # positions of the block's p[...] parameters
-    levels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ParameterLayout:
-    """Where each model family's parameters sit in a θ vector, read from parameter names.
-
-    Attributes
-    ----------
-    names : tuple of str
-    gaussian_columns : tuple of str
-        Columns of the Gaussian block (``mean[c]`` order).
-    mean_index : ndarray (p,)
-    cov_index : ndarray (p, p)
-        Position of ``var[c]`` / ``cov[a,b]`` for each cell (symmetric).
-    categorical : tuple of CategoricalBlock
-    poisson_columns : tuple of str
-    rate_index : ndarray
-    unknown : tuple of str
-        Names none of the families claim (closed forms are not available when non-empty).
-
-    Examples
-    --------
-    >>> lay = ParameterLayout.from_names(["mean[a]", "mean[b]", "var[a]", "cov[a,b]", "var[b]",
-    ...                                   "p[c=u]", "p[c=v]"])
-    >>> lay.gaussian_columns, lay.cov_index.tolist(), lay.categorical[0].label
-    (('a', 'b'), [[2, 3], [3, 4]], 'c')
-    """
-
-    names: tuple[str, ...]
-    gaussian_columns: tuple[str, ...] = ()
-    mean_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    cov_index: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
-    categorical: tuple[CategoricalBlock, ...] = ()
-    poisson_columns: tuple[str, ...] = ()
-    rate_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    unknown: tuple[str, ...] = ()
-
-    @property
-    def n_params(self) -> int:
-        return len(self.names)
-
-    @property
-    def complete(self) -> bool:
-        """Every parameter belongs to a known family (closed forms apply)."""
-        return not self.unknown
-
-    @property
-    def variance_names(self) -> list[str]:
-        """The ``var[c]`` parameters, in column order."""
-        return [self.names[int(self.cov_index[i, i])] for i in range(len(self.gaussian_columns))]
-
-    @property
-    def n_free_params(self) -> int:
-        p = len(self.gaussian_columns)
-        d = p + p * (p + 1) // 2
-        d += sum(len(b.index) - 1 for b in self.categorical)
-        return d + len(self.poisson_columns)
-
-    @classmethod
-    def from_names(cls, names: Sequence[str]) -> ParameterLayout:
-        return _layout_cached(tuple(str(n) for n in names))
-
-
-@lru_cache(maxsize=256)
-def _layout_cached(names: tuple[str, ...]) -> ParameterLayout:
-    pos = {n: i for i, n in enumerate(names)}
-    claimed = set()
-    means = [(m.group(2), i) for i, n in enumerate(names) if (m := _NAME.match(n))
-             and m.group(1) == "mean"]
-    gcols = tuple(c for c, _ in means)
-    p = len(gcols)
-    cov_index = np.zeros((p, p), dtype=np.int64)
-    gauss_ok = p > 0
-    for i, a in enumerate(gcols):
-        for j in range(i, p):
-            key = f"var[{a}]" if i == j else f"cov[{a},{gcols[j]}]"
-            if key not in pos:
-                gauss_ok = False
-                break
-            cov_index[i, j] = cov_index[j, i] = pos[key]
-    if gauss_ok:
-        claimed.update(i for _, i in means)
-        claimed.update(int(k) for k in cov_index.ravel())
-    else:
-        gcols, cov_index = (), np.zeros((0, 0), dtype=np.int64)
-        means = []
-    blocks: dict[str, list] = {}
-    rates = []
-    for i, n in enumerate(names):
-        m = _NAME.match(n)
-        if not m:
-            continue
-        kind, inner = m.groups()
-        if kind == "p" and "=" in inner:
-            col, _, level = inner.partition("=")
-            blocks.setdefault(col, []).append((i, level, inner))
-            claimed.add(i)
-        elif kind == "rate":
-            rates.append((inner, i))
-            claimed.add(i)
-    cat = []
-    for col, items in blocks.items():
-        idx = np.array([i for i, _, _ in items], dtype=np.int64)
-        joint = any(inner.count("=") > 1 for _, _, inner in items)
-        if joint:  # p[a=x,b=y]: label by the columns named in the first cell
-            label = ",".join(re.findall(r"(?:^|,)([^=,]+)=", items[0][2]))
-            levels = tuple(inner for _, _, inner in items)
-        else:
-            label = col
-            levels = tuple(level for _, level, _ in items)
-        cat.append(CategoricalBlock(label, idx, levels))
-    unknown = tuple(n for i, n in enumerate(names) if i not in claimed)
-    return ParameterLayout(
-        names=names,
-        gaussian_columns=gcols,
-        mean_index=np.array([i for _, i in means], dtype=np.int64),
-        cov_index=cov_index,
-        categorical=tuple(cat),
-        poisson_columns=tuple(c for c, _ in rates),
-        rate_index=np.array([i for _, i in rates], dtype=np.int64),
-        unknown=unknown,
-    )
-
-
-def layout_of(obj) -> ParameterLayout:
-    """The :class:`ParameterLayout` of an adapter, a result, or a list of parameter names.
+def layout_of(obj) -> ParamLayout:
+    """The :class:`~synthaudit.params.ParamLayout` of an adapter, a result, or parameter names.
 
     Examples
     --------
     >>> layout_of(["rate[k]"]).poisson_columns
     ('k',)
     """
-    if isinstance(obj, ParameterLayout):
+    if isinstance(obj, ParamLayout):
         return obj
-    for attr in ("parameter_names_", "parameters"):
-        names = getattr(obj, attr, None)
-        if names is not None and not callable(names):
-            return ParameterLayout.from_names(names)
+    for attr in ("layout_", "layout"):
+        lay = getattr(obj, attr, None)
+        if isinstance(lay, ParamLayout):
+            return lay
+    names = getattr(obj, "parameters", None)
+    if names is not None and not callable(names):
+        return ParamLayout.from_names(names)
     if isinstance(obj, pd.Series):
-        return ParameterLayout.from_names(obj.index)
+        return ParamLayout.from_names(obj.index)
     if isinstance(obj, (list, tuple, pd.Index, np.ndarray)):
-        return ParameterLayout.from_names(list(obj))
+        return ParamLayout.from_names(list(obj))
     raise ValidationError(
-        "expected an adapter, an AuditResult or a list of parameter names; "
+        "expected an adapter, an AuditResult, a ParamLayout or a list of parameter names; "
         f"got {type(obj).__name__}."
     )
 
 
-def _require_complete(lay: ParameterLayout, what: str) -> None:
+def _require_complete(lay: ParamLayout, what: str) -> None:
     if lay.unknown:
         raise ValidationError(
             f"{what} needs parameters named mean[..], var[..], cov[..], p[..=..] or rate[..]; "
@@ -275,7 +137,7 @@ def _as_lanes(theta, P: int) -> np.ndarray:
     return a
 
 
-def _gauss(lay: ParameterLayout, th: np.ndarray):
+def _gauss(lay: ParamLayout, th: np.ndarray):
     return th[:, lay.mean_index], th[:, lay.cov_index]
 
 
@@ -409,22 +271,22 @@ def holdout_statistics(model, table: pd.DataFrame) -> dict:
     return out
 
 
-def _category_counts(model, lay: ParameterLayout, table: pd.DataFrame) -> np.ndarray:
+def _category_counts(model, lay: ParamLayout, table: pd.DataFrame) -> np.ndarray:
     cat = None
-    if hasattr(model, "stats_from_encoded") and hasattr(model, "_encode"):
+    if hasattr(model, "stats_from_encoded") and hasattr(model, "encode"):
         cat = getattr(model, "categorical_", model)
         if not hasattr(cat, "levels_"):
             cat = None
     if cat is not None:
-        stats = cat.stats_from_encoded(cat._encode(table)[None])
+        stats = cat.stats_from_encoded(cat.encode(table)[None])
         return np.asarray(stats["counts"][0], dtype=float)
     counts = []
     for b in lay.categorical:
-        if "," in b.label:
+        if len(b.columns) > 1:
             raise ValidationError(
                 "joint categorical cells need the fitted adapter to count holdout rows."
             )
-        vc = table[b.label].astype(str).value_counts()
+        vc = table[b.columns[0]].astype(str).value_counts()
         counts.append([float(vc.get(lv, 0.0)) for lv in b.levels])
     return np.concatenate(counts)
 
@@ -549,7 +411,7 @@ def standardised_drift(model, values, theta_ref, n0: int, *, origin: str = "refe
         return np.where(se > 0, (v - _origin(v, theta_ref, origin)) / se, np.nan)
 
 
-def _fisher_quadratic(lay: ParameterLayout, ref: np.ndarray, delta: np.ndarray) -> np.ndarray:
+def _fisher_quadratic(lay: ParamLayout, ref: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """``Δθᵀ I(θ_ref) Δθ`` for Δθ of shape (..., P) (Fisher information of one row)."""
     q = np.zeros(delta.shape[:-1])
     with np.errstate(divide="ignore", invalid="ignore"):

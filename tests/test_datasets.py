@@ -415,7 +415,7 @@ def test_simulate_logistic():
     table = ds.simulate_logistic(N, [1.0, -0.5], intercept=0.3, rng=106)
     assert table.data.columns.tolist() == ["x0", "x1", "y"]
     assert table.data["y"].dtype == np.int64 and set(table.data["y"]) == {0, 1}
-    assert table.truth.index.tolist() == ["beta[intercept]", "beta[x0]", "beta[x1]"]
+    assert table.truth.index.tolist() == ["intercept", "beta[x0]", "beta[x1]"]
     x = table.data[["x0", "x1"]].to_numpy()
     beta, cov = _logistic_mle(x, table.data["y"].to_numpy())
     # SE of the MLE: square root of the diagonal of the inverse Fisher information.
@@ -428,11 +428,11 @@ def test_simulate_linear():
     assert table.data.columns.tolist() == ["x0", "x1", "x2", "y"]
     assert (table.data.dtypes == np.float64).all()
     assert table.truth.index.tolist() == [
-        "beta[intercept]",
+        "intercept",
         "beta[x0]",
         "beta[x1]",
         "beta[x2]",
-        "var[noise]",
+        "noise_var",
     ]
     xt = np.column_stack([np.ones(N), table.data[["x0", "x1", "x2"]].to_numpy()])
     y = table.data["y"].to_numpy()

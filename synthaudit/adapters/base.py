@@ -179,13 +179,22 @@ class BaseAdapter:
         raise NotImplementedError
 
     @property
+    def parameter_names_(self) -> tuple[str, ...]:
+        """Parameter names in θ order (rendered by :mod:`synthaudit.params`)."""
+        return self.layout_.names
+
+    @property
     def n_free_params_(self) -> int:
-        """Number of free parameters d of the fitted model (for the theory of DESIGN §5)."""
-        raise NotImplementedError
+        """Number of free parameters d of the fitted model (for the theory of docs/design.md §5)."""
+        self._check_fitted("reading n_free_params_")
+        return self.layout_.n_free_params
 
     # -- validation -------------------------------------------------------------------------
-    def _check_table(self, data, *, strict: bool = True) -> pd.DataFrame:
-        """Common checks: a non-empty DataFrame without NaN cells. ``strict`` is for real data."""
+    def validate(self, data, *, strict: bool = True) -> pd.DataFrame:
+        """Check a table before fitting: a non-empty DataFrame without NaN cells.
+
+        ``strict`` is for real data (degenerate generated tables only warn). Raises
+        :class:`~synthaudit.exceptions.ValidationError` listing every problem."""
         if not isinstance(data, pd.DataFrame):
             raise ValidationError(
                 f"`data` must be a pandas DataFrame; got {type(data).__name__}. "
@@ -239,7 +248,7 @@ class ParametricAdapter(BaseAdapter):
     Subclasses implement, on *batches* (leading axis = replication lane, size B):
 
     ``_bind(df)``                        learn columns/levels/parameter names from a table
-    ``_encode(df) -> (n, c) array``      the table as numbers (codes for categories)
+    ``encode(df) -> (n, c) array``      the table as numbers (codes for categories)
     ``stats_from_encoded(X) -> stats``   statistics of X with shape (B, m, c)
     ``combine(a, b) -> stats``           statistics of the union of two row sets
     ``params_from_stats(stats) -> θ``    the estimator
@@ -259,9 +268,9 @@ class ParametricAdapter(BaseAdapter):
         return self._fit(data, strict=True)
 
     def _fit(self, data: pd.DataFrame, *, strict: bool):
-        data = self._check_table(data, strict=strict)
+        data = self.validate(data, strict=strict)
         schema = self._bind(data, strict=strict)
-        X = self._encode(data)
+        X = self.encode(data)
         theta = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
         self.schema_ = schema
         self.theta_ = theta
@@ -273,7 +282,7 @@ class ParametricAdapter(BaseAdapter):
         raising, and the columns/levels learned from the real table are kept."""
         if self.is_fitted and set(self.schema_.columns) <= set(data.columns):
             # bound already (encoding selects the columns by name): only the statistics change
-            X = self._encode(data)
+            X = self.encode(data)
             theta = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
             self.theta_ = theta
             return self

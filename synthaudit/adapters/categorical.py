@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ValidationError
+from ..params import categorical_layout
 from .base import ParametricAdapter, TableSchema
 
 __all__ = ["CategoricalAdapter"]
@@ -109,27 +110,16 @@ class CategoricalAdapter(ParametricAdapter):
                     f"joint=True over {cols} gives {cells} cells (more than {MAX_JOINT_CELLS}); "
                     "use joint=False (independent marginals) or fewer columns."
                 )
-            grid = np.array(np.unravel_index(np.arange(cells), sizes)).T
-            self.parameter_names_ = tuple(
-                "p[" + ",".join(f"{c}={self.levels_[c][k]}" for c, k in zip(cols, row)) + "]"
-                for row in grid
-            )
             self._blocks = [(0, cells)]
         else:
-            names, blocks, start = [], [], 0
-            for c, k in zip(cols, sizes):
-                names += [f"p[{c}={lv}]" for lv in self.levels_[c]]
+            blocks, start = [], 0
+            for k in sizes:
                 blocks.append((start, start + k))
                 start += k
-            self.parameter_names_ = tuple(names)
             self._blocks = blocks
+        self.layout_ = categorical_layout(cols, self.levels_, joint=bool(self.joint))
 
-    @property
-    def n_free_params_(self) -> int:
-        self._check_fitted("reading n_free_params_")
-        return sum(b - a - 1 for a, b in self._blocks)
-
-    def _encode(self, data: pd.DataFrame) -> np.ndarray:
+    def encode(self, data: pd.DataFrame) -> np.ndarray:
         codes = []
         for c in self.columns_:
             s = data[c]
@@ -195,7 +185,7 @@ class CategoricalAdapter(ParametricAdapter):
         return pd.DataFrame(out)
 
     def degenerate(self, theta) -> list[str]:
-        lost = [n for n, v in zip(self.parameter_names_, theta["p"][0]) if v == 0]
+        lost = [n for n, v in zip(self.layout_.names, theta["p"][0]) if v == 0]
         if not lost:
             return []
         more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""

@@ -271,7 +271,7 @@ class SynthesizerAdapter(BaseAdapter):
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
         """Fit on real rows: learn (and share with clones) the real schema, then fit."""
-        data = self._check_table(data)
+        data = self.validate(data)
         schema = TableSchema.from_frame(data)
         holder = self._holder()
         holder.schema, holder.extra = schema, self._learn_real(data, schema)
@@ -279,7 +279,7 @@ class SynthesizerAdapter(BaseAdapter):
 
     def fit_generated(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
         """Fit on a generation's rows, in the real table's schema (used by the engine)."""
-        data = self._check_table(data, strict=False)
+        data = self.validate(data, strict=False)
         holder = self._holder()
         if holder.schema is None:
             schema = TableSchema.from_frame(data)
@@ -326,10 +326,10 @@ class SynthesizerAdapter(BaseAdapter):
         return self.reference_model_.params_
 
     @property
-    def n_free_params_(self) -> int:
-        """Free parameters of the reference model (the drift parameters)."""
-        self._check_fitted("reading n_free_params_")
-        return self.reference_model_.n_free_params_
+    def layout_(self):
+        """The reference model's parameter layout (the drift parameters)."""
+        self._check_fitted("reading layout_")
+        return self.reference_model_.layout_
 
     # -- to implement -------------------------------------------------------------------------
     def _describe(self) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ValidationError
+from ..params import gaussian_layout
 from .base import ParametricAdapter, TableSchema, _is_numeric
 
 __all__ = ["GaussianAdapter"]
@@ -143,21 +144,10 @@ class GaussianAdapter(ParametricAdapter):
     def _bind_schema(self, schema: TableSchema) -> None:
         cols = list(schema.columns)
         self.columns_ = cols
-        p = len(cols)
-        names = [f"mean[{c}]" for c in cols]
-        iu = np.triu_indices(p)
-        for i, j in zip(*iu):
-            names.append(f"var[{cols[i]}]" if i == j else f"cov[{cols[i]},{cols[j]}]")
-        self._iu = iu
-        self.parameter_names_ = tuple(names)
+        self._iu = np.triu_indices(len(cols))
+        self.layout_ = gaussian_layout(cols)
 
-    @property
-    def n_free_params_(self) -> int:
-        self._check_fitted("reading n_free_params_")
-        p = len(self.columns_)
-        return p + p * (p + 1) // 2
-
-    def _encode(self, data: pd.DataFrame) -> np.ndarray:
+    def encode(self, data: pd.DataFrame) -> np.ndarray:
         return data[self.columns_].to_numpy(dtype=float)
 
     # -- statistics and estimator -----------------------------------------------------------

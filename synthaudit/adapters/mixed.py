@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ValidationError
+from ..params import concat_layouts
 from .base import ParametricAdapter, TableSchema, _is_numeric
 from .categorical import CategoricalAdapter
 from .gaussian import GaussianAdapter
@@ -107,30 +108,15 @@ class MixedAdapter(ParametricAdapter):
         self.gaussian_, self.categorical_ = g, c
         self.numeric_, self.categorical_columns_ = num, cat
         self.columns_ = num + cat
-        names = []
-        for block in (g, c):
-            if block is not None:
-                names += list(block.parameter_names_)
-        self.parameter_names_ = tuple(names)
-        self._pg = len(g.parameter_names_) if g is not None else 0
+        self.layout_ = concat_layouts(*(b.layout_ for b in (g, c) if b is not None))
+        self._pg = len(g.layout_) if g is not None else 0
 
-    @property
-    def n_free_params_(self) -> int:
-        self._check_fitted("reading n_free_params_")
-        d = 0
-        if self.gaussian_ is not None:
-            p = len(self.numeric_)
-            d += p + p * (p + 1) // 2
-        if self.categorical_ is not None:
-            d += sum(b - a - 1 for a, b in self.categorical_._blocks)
-        return d
-
-    def _encode(self, data: pd.DataFrame) -> np.ndarray:
+    def encode(self, data: pd.DataFrame) -> np.ndarray:
         parts = []
         if self.gaussian_ is not None:
-            parts.append(self.gaussian_._encode(data))
+            parts.append(self.gaussian_.encode(data))
         if self.categorical_ is not None:
-            parts.append(self.categorical_._encode(data).astype(float))
+            parts.append(self.categorical_.encode(data).astype(float))
         return np.concatenate(parts, axis=1)
 
     def _each(self, fn, *args):

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ValidationError
+from ..params import poisson_layout
 from .base import ParametricAdapter, TableSchema, _is_numeric
 
 __all__ = ["PoissonAdapter"]
@@ -70,14 +71,9 @@ class PoissonAdapter(ParametricAdapter):
 
     def _bind_schema(self, schema: TableSchema) -> None:
         self.columns_ = list(schema.columns)
-        self.parameter_names_ = tuple(f"rate[{c}]" for c in self.columns_)
+        self.layout_ = poisson_layout(self.columns_)
 
-    @property
-    def n_free_params_(self) -> int:
-        self._check_fitted("reading n_free_params_")
-        return len(self.columns_)
-
-    def _encode(self, data: pd.DataFrame) -> np.ndarray:
+    def encode(self, data: pd.DataFrame) -> np.ndarray:
         return data[self.columns_].to_numpy(dtype=float)
 
     def stats_from_encoded(self, X: np.ndarray) -> dict:

@@ -3,9 +3,9 @@
 ``linear`` (ordinary least squares, Gaussian noise) and ``logistic`` (binary target). Sampling
 resamples feature rows (with replacement) from the *real* rows the model was first fitted on
 — generation 0's rows — and draws the label from the fitted model, so only the conditional
-law drifts, as in the regression studies of model collapse. Parameters are ``beta[intercept]``,
+law drifts, as in the regression studies of model collapse. Parameters are ``intercept``,
 ``beta[feature]`` (one-hot ``beta[col=level]`` for categorical features, first level dropped),
-and ``var[noise]`` for ``linear``.
+and ``noise_var`` for ``linear`` (see :mod:`synthaudit.params`).
 
 These models have no cheap sufficient statistics under feature resampling: they run on the
 per-row path.
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ValidationError
+from ..params import level_labels, regression_layout
 from .base import BaseAdapter, TableSchema, _as_rng, _is_numeric
 
 __all__ = ["LinearRegressionAdapter", "LogisticRegressionAdapter"]
@@ -95,16 +96,16 @@ class _RegressionAdapter(BaseAdapter):
         sub = data[feats + [self.target]]
         self.schema_ = TableSchema.from_frame(sub)
         self.features_ = feats
-        names, levels = [], {}
+        coefs, levels = [], {}
         for c in feats:
             if _is_numeric(data[c]):
-                names.append(f"beta[{c}]")
+                coefs.append(c)
             else:
                 lv = list(self.schema_.levels[c])
                 levels[c] = lv
-                names += [f"beta[{c}={v}]" for v in lv[1:]]
+                coefs += [(c, v) for v in level_labels(lv)[1:]]
         self._levels = levels
-        self.coef_names_ = ("beta[intercept]",) + tuple(names)
+        self.layout_ = regression_layout(coefs, noise=self._has_noise)
         if strict:
             const = [c for c in feats if _is_numeric(data[c]) and data[c].nunique() < 2]
             if const:
@@ -126,7 +127,7 @@ class _RegressionAdapter(BaseAdapter):
     # -- contract -------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, rng=None):
         """Fit on real rows; their feature rows become the pool features are resampled from."""
-        data = self._check_table(data)
+        data = self.validate(data)
         self._bind(data, strict=True)
         self.feature_pool_ = data[self.features_].reset_index(drop=True)
         self._fit_rows(data)
@@ -135,7 +136,7 @@ class _RegressionAdapter(BaseAdapter):
     def fit_generated(self, data: pd.DataFrame, *, rng=None):
         """Refit on a generated table, keeping generation 0's feature pool."""
         if getattr(self, "feature_pool_", None) is None:
-            data = self._check_table(data)
+            data = self.validate(data)
             self._bind(data, strict=False)
             self.feature_pool_ = data[self.features_].reset_index(drop=True)
         self._fit_rows(data)
@@ -160,14 +161,6 @@ class _RegressionAdapter(BaseAdapter):
         self._check_fitted("scoring")
         return float(np.mean(self._loss(data)))
 
-    @property
-    def parameter_names_(self):
-        return self.coef_names_ + self._extra_names
-
-    @property
-    def n_free_params_(self) -> int:
-        self._check_fitted("reading n_free_params_")
-        return len(self.parameter_names_)
 
 
 class LinearRegressionAdapter(_RegressionAdapter):
@@ -186,14 +179,14 @@ class LinearRegressionAdapter(_RegressionAdapter):
     >>> df = pd.DataFrame({"x": rng.normal(size=2000)})
     >>> df["y"] = 1.0 + 2.0 * df["x"] + rng.normal(size=2000)
     >>> LinearRegressionAdapter(target="y").fit(df).params_.round(1)
-    beta[intercept]    1.0
-    beta[x]            2.0
-    var[noise]         1.0
+    intercept    1.0
+    beta[x]      2.0
+    noise_var    1.0
     Name: value, dtype: float64
     """
 
     name: ClassVar[str] = "linear"
-    _extra_names = ("var[noise]",)
+    _has_noise = True
 
     def _check_target(self, y: pd.Series) -> None:
         if not _is_numeric(y):
@@ -232,13 +225,13 @@ class LogisticRegressionAdapter(_RegressionAdapter):
     >>> df = pd.DataFrame({"x": rng.normal(size=4000)})
     >>> df["y"] = (rng.random(4000) < 1 / (1 + np.exp(-(0.5 - df["x"])))).astype(int)
     >>> LogisticRegressionAdapter(target="y").fit(df).params_.round(1)
-    beta[intercept]    0.5
-    beta[x]           -1.0
+    intercept    0.5
+    beta[x]     -1.0
     Name: value, dtype: float64
     """
 
     name: ClassVar[str] = "logistic"
-    _extra_names = ()
+    _has_noise = False
 
     def _check_target(self, y: pd.Series) -> None:
         levels = (
