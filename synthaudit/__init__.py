@@ -38,8 +38,8 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it ("" for a submodule of the package itself)
 _LAZY = {
-    "AuditResult": "synthaudit.engine",
-    "Metric": "synthaudit.engine",
+    "AuditResult": "synthaudit.result",
+    "Metric": "synthaudit.metrics",
     "run_audit": "synthaudit.engine",
     "available_adapters": "synthaudit.adapters",
     "make_adapter": "synthaudit.adapters",

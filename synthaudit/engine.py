@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import platform
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,40 +32,16 @@ from . import schedules as _schedules
 from . import workflows as _workflows
 from .adapters import ParametricAdapter, make_adapter
 from .exceptions import DegenerateDataWarning, MissingDependencyError, ValidationError
+from .metrics import Metric, MetricContext, default_metrics
+from .params import ParamLayout
+from .result import AuditResult, provenance
 
-__all__ = ["AuditPlan", "AuditResult", "Metric", "run_audit"]
+__all__ = ["AuditPlan", "AuditResult", "run_audit"]
 
 #: default memory the per-row path may use for one training table (bytes)
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 _PATHS = ("auto", "fast", "rows")
 _BACKENDS = ("joblib", "dask")
-
-
-# ---------------------------------------------------------------------------------------------
-# metrics hook
-# ---------------------------------------------------------------------------------------------
-class Metric:
-    """A quantity recorded per replication and generation beside the parameters.
-
-    Subclasses set :meth:`names` and implement :meth:`from_params` (vectorised over lanes; used
-    by both paths) and/or :meth:`from_table` (per-row path only: sees the generation's training
-    table and fitted model). A metric with only ``from_table`` forces the per-row path.
-    """
-
-    #: whether :meth:`from_params` is implemented
-    vectorised: bool = True
-
-    def names(self, plan: AuditPlan) -> list[str]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def from_params(self, plan: AuditPlan, theta: np.ndarray) -> np.ndarray:
-        """``theta`` has shape (B, P) in ``plan.parameters`` order; return (B, len(names))."""
-        raise NotImplementedError
-
-    def from_table(self, plan: AuditPlan, model, table: pd.DataFrame, theta: np.ndarray, *,
-                   generation: int | None = None):
-        """One replication's generation: return len(names) values."""
-        return self.from_params(plan, theta[None, :])[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,11 +131,14 @@ class AuditPlan:
     root: np.random.SeedSequence
     path: str
     parameters: tuple[str, ...]
+    layout: ParamLayout
     quantities: tuple[str, ...]
     reference: pd.Series
     reference_kind: str  # "truth" or "real"
+    context: MetricContext
     truth_model: Any = None
     metrics: Sequence[Metric] = ()
+    metric_widths: tuple[int, ...] = ()
     keep_tables: bool = False
     fast_block: int = _random.FAST_BLOCK
     pool_encoded: np.ndarray | None = None
@@ -170,6 +147,10 @@ class AuditPlan:
     @property
     def n_quantities(self) -> int:
         return len(self.quantities)
+
+    def config(self) -> dict:
+        """The JSON-friendly settings of this plan (what makes two runs the same run)."""
+        return config_of(self)
 
     def units(self, per_unit: int | None = None) -> list[tuple[str, int, int]]:
         """Work units: ``("fast", first_block, n_blocks)`` or ``("row", replication, 1)``."""
@@ -196,7 +177,8 @@ class AuditPlan:
     def _metric_values(self, theta_vec: np.ndarray) -> np.ndarray:
         if not self.metrics:
             return np.empty((theta_vec.shape[0], 0))
-        return np.concatenate([m.from_params(self, theta_vec) for m in self.metrics], axis=1)
+        return np.concatenate([m.from_params(self.context, theta_vec) for m in self.metrics],
+                              axis=1)
 
     def _compute_fast(self, unit) -> np.ndarray:
         _, first, n_blocks = unit
@@ -251,7 +233,8 @@ class AuditPlan:
             train = self.pool.iloc[np.sort(rng.choice(N, self.n0, replace=False))]
             train = train.reset_index(drop=True)
         model = self._fit(train, rng)
-        self._record(out, 0, model, train)
+        baseline = train
+        self._record(out, 0, model, train, baseline)
         if tables is not None:
             tables.append(train)
         for t in range(1, G + 1):
@@ -264,7 +247,7 @@ class AuditPlan:
                 real = real.reset_index(drop=True)
             train = self.workflow.next_table(train, syn, real)
             model = self._fit(train, rng, previous=model)
-            self._record(out, t, model, train)
+            self._record(out, t, model, train, baseline)
             if tables is not None:
                 tables.append(syn)
         return out, tables
@@ -282,7 +265,7 @@ class AuditPlan:
                 return model.fit_generated(table, rng=rng)
             return model.fit(table, rng=rng)
 
-    def _record(self, out, t, model, table):
+    def _record(self, out, t, model, table, baseline):
         P = len(self.parameters)
         if isinstance(model, ParametricAdapter):
             vec = model.theta_vector(model.theta_)[0]
@@ -290,9 +273,9 @@ class AuditPlan:
             vec = model.params_.reindex(list(self.parameters)).to_numpy(dtype=float)
         out[0, t, :P] = vec
         col = P
-        for m in self.metrics:
-            k = len(m.names(self))
-            out[0, t, col : col + k] = m.from_table(self, model, table, vec, generation=t)
+        for m, k in zip(self.metrics, self.metric_widths):
+            out[0, t, col : col + k] = m.from_table(self.context, model, table, vec, generation=t,
+                                                    baseline_table=baseline)
             col += k
 
 
@@ -301,149 +284,6 @@ def _tile(tree, L: int):
     if isinstance(tree, dict):
         return {k: _tile(v, L) for k, v in tree.items()}
     return np.repeat(tree, L, axis=0) if tree.shape[0] == 1 else tree
-
-
-# ---------------------------------------------------------------------------------------------
-# the result
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AuditResult:
-    """What an audit measured. ``values[r, g, q]`` holds quantity q of replication r at
-    generation g; :attr:`trace` is the same as a tidy long table.
-
-    Attributes
-    ----------
-    values : ndarray, shape (n_replications, n_generations + 1, n_quantities)
-    quantities : tuple of str
-        Parameter names first (``parameters``), then metric names.
-    n_rows : ndarray, shape (n_generations + 1,)
-        Training-set size of each generation (generation 0: the n0 real rows).
-    reference : Series
-        The reference parameters: the truth, or the fit on the whole real table.
-    config : dict
-        The validated settings (JSON-friendly); ``provenance`` adds versions and seed entropy.
-    tables : list or None
-        With ``keep_tables=True``: per replication, the training table of generation 0 and the
-        synthetic table of each later generation.
-    """
-
-    values: np.ndarray
-    quantities: tuple[str, ...]
-    parameters: tuple[str, ...]
-    n_rows: np.ndarray
-    reference: pd.Series
-    reference_kind: str
-    config: dict
-    provenance: dict
-    n_free_params: int | None = None
-    tables: list | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def n_replications(self) -> int:
-        return self.values.shape[0]
-
-    @property
-    def n_generations(self) -> int:
-        return self.values.shape[1] - 1
-
-    @cached_property
-    def trace(self) -> pd.DataFrame:
-        """Tidy long table: ``replication, generation, n_rows, parameter, value``."""
-        R, G1, Q = self.values.shape
-        return pd.DataFrame(
-            {
-                "replication": np.repeat(np.arange(R, dtype=np.int32), G1 * Q),
-                "generation": np.tile(np.repeat(np.arange(G1, dtype=np.int32), Q), R),
-                "n_rows": np.tile(np.repeat(self.n_rows.astype(np.int64), Q), R),
-                "parameter": pd.Categorical.from_codes(
-                    np.tile(np.arange(Q, dtype=np.int32), R * G1), categories=list(self.quantities)
-                ),
-                "value": self.values.reshape(-1),
-            }
-        )
-
-    def quantity(self, name: str) -> pd.DataFrame:
-        """One quantity as a wide frame: rows = replications, columns = generations."""
-        try:
-            q = self.quantities.index(name)
-        except ValueError:
-            raise ValidationError(
-                f"unknown quantity {name!r}; available: {list(self.quantities)}."
-            ) from None
-        return pd.DataFrame(self.values[:, :, q], columns=pd.RangeIndex(self.n_generations + 1,
-                            name="generation"))
-
-    def summary(self, generations: Sequence[int] | None = None) -> pd.DataFrame:
-        """Per parameter: reference, and median / 5 % / 95 % across replications at a few
-        generations (default: 0, the middle one and the last)."""
-        G = self.n_generations
-        gens = sorted(set(generations if generations is not None else (0, G // 2, G)))
-        rows = []
-        for name in self.parameters:
-            q = self.quantities.index(name)
-            for g in gens:
-                v = self.values[:, g, q]
-                rows.append(
-                    {
-                        "parameter": name,
-                        "reference": float(self.reference.get(name, np.nan)),
-                        "generation": g,
-                        "median": float(np.nanmedian(v)),
-                        "q05": float(np.nanquantile(v, 0.05)),
-                        "q95": float(np.nanquantile(v, 0.95)),
-                    }
-                )
-        return pd.DataFrame(rows)
-
-    def __str__(self) -> str:
-        c = self.config
-        head = (
-            f"synthaudit audit: adapter={c['adapter']} schedule={c['schedule']} "
-            f"workflow={c['workflow']} n0={c['n0']} generations={c['n_generations']} "
-            f"replications={c['n_replications']} path={c['path']} seed={c['seed_entropy']}"
-        )
-        lines = [head, f"reference: {self.reference_kind}"]
-        G = self.n_generations
-        var_like = [p for p in self.parameters if p.startswith(("var[", "rate["))]
-        for name in var_like:
-            q = self.quantities.index(name)
-            ref = float(self.reference.get(name, np.nan))
-            ratio = self.values[:, G, q] / ref
-            lines.append(
-                f"  {name}: median ratio to reference at generation {G} = "
-                f"{np.nanmedian(ratio):.3g}; {np.mean(ratio <= 0.05):.1%} of replications kept "
-                "≤ 5% of it"
-            )
-        lost = [p for p in self.parameters if p.startswith("p[")]
-        if lost:
-            idx = [self.quantities.index(p) for p in lost]
-            ref = self.reference.reindex(lost).to_numpy()
-            gone = (self.values[:, G, idx] == 0) & (ref > 0)
-            lines.append(
-                f"  levels lost by generation {G}: mean {gone.sum(axis=1).mean():.2f} of "
-                f"{int((ref > 0).sum())} per replication; {np.mean(gone.any(axis=1)):.1%} of "
-                "replications lost at least one"
-            )
-        s = self.summary(generations=(0, G))
-        first = s[s["generation"] == 0].set_index("parameter")
-        last = s[s["generation"] == G].set_index("parameter")
-        table = pd.DataFrame(
-            {
-                "reference": first["reference"],
-                "generation 0": first["median"],
-                f"median at {G}": last["median"],
-                "5%": last["q05"],
-                "95%": last["q95"],
-            }
-        ).reindex(list(self.parameters))
-        table.index.name = None
-        text = table.to_string(float_format=lambda v: f"{v:.4g}")
-        return "\n".join(lines + ["", f"parameters (generation {G}: median and 90% band "
-                                       "across replications)", text])
-
-    def to_frame(self) -> pd.DataFrame:
-        """Alias of :attr:`trace`."""
-        return self.trace
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,8 +452,24 @@ def prepare(
                 f"memory budget of {memory_budget / 1024**3:.1f} GiB; {hint}."
             )
 
-    metric_names: list[str] = []
-    plan = AuditPlan(
+    layout = ref_model.layout_
+    holdout_encoded = None
+    if holdout_df is not None and len(holdout_df):
+        owner = getattr(ref_model, "reference_model_", ref_model)  # whose layout this is
+        if isinstance(owner, ParametricAdapter) and owner.layout_ == layout:
+            holdout_encoded = owner.encode(holdout_df)
+    context = MetricContext(
+        layout=layout,
+        reference=reference.reindex(list(parameters)).to_numpy(dtype=float),
+        reference_kind=reference_kind,
+        n0=int(n0v),
+        pool=pool,
+        holdout=holdout_df,
+        holdout_encoded=holdout_encoded,
+    )
+    chosen_metrics = tuple(default_metrics(context) if metrics is None else metrics)
+    names = [list(m.names(context)) for m in chosen_metrics]
+    return AuditPlan(
         adapter=ad.clone(),
         reference_model=ref_model,
         pool=pool,
@@ -628,24 +484,18 @@ def prepare(
         root=root,
         path=chosen,
         parameters=parameters,
-        quantities=parameters,
+        layout=layout,
+        quantities=parameters + tuple(n for group in names for n in group),
         reference=reference,
         reference_kind=reference_kind,
+        context=context,
         truth_model=truth_model,
-        metrics=explicit_metrics,
+        metrics=chosen_metrics,
+        metric_widths=tuple(len(g) for g in names),
         keep_tables=keep_tables,
         pool_encoded=ref_model.encode(pool) if chosen == "fast" else None,
+        schedule=sched,
     )
-    if metrics is None:  # what the report needs, recorded by default (imported here: metrics
-        from .metrics import default_metrics  # imports engine.Metric)
-
-        metrics = default_metrics(plan)
-    plan.metrics = tuple(metrics)
-    for m in plan.metrics:
-        metric_names += list(m.names(plan))
-    plan.quantities = parameters + tuple(metric_names)
-    plan.schedule = sched
-    return plan
 
 
 def config_of(plan: AuditPlan) -> dict:
@@ -677,23 +527,6 @@ def _jsonable(v):
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     return repr(v)
-
-
-def provenance() -> dict:
-    """Versions of synthaudit, Python and the numerical libraries."""
-    import scipy
-    import sklearn
-
-    from . import __version__
-
-    return {
-        "synthaudit": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pd.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
 
 
 def execute(
@@ -828,6 +661,7 @@ def assemble(plan: AuditPlan, pieces: dict, *, extra_provenance: dict | None = N
         values=values,
         quantities=tuple(plan.quantities),
         parameters=tuple(plan.parameters),
+        layout=plan.layout,
         n_rows=np.asarray(plan.train_sizes, dtype=np.int64),
         reference=plan.reference,
         reference_kind=plan.reference_kind,

@@ -98,9 +98,9 @@ def config_hash(identity: dict) -> str:
 
 def _manifest_for(plan) -> dict:
     from . import __version__
-    from .engine import config_of, provenance
+    from .result import provenance
 
-    config = config_of(plan)
+    config = plan.config()
     reference = {str(k): float(v) for k, v in plan.reference.items()}
     fingerprint = data_fingerprint(plan)
     try:
@@ -116,6 +116,7 @@ def _manifest_for(plan) -> dict:
         "data_fingerprint": fingerprint,
         "seed_entropy": config["seed_entropy"],
         "parameters": list(plan.parameters),
+        "layout": plan.layout.to_dict(),
         "quantities": list(plan.quantities),
         "n_rows": [int(n) for n in plan.train_sizes],
         "reference": reference,
@@ -467,7 +468,7 @@ def open_run(path, plan) -> RunStore:
 # reading a finished run
 # ---------------------------------------------------------------------------------------------
 def load_run(path):
-    """Assemble the :class:`~synthaudit.engine.AuditResult` saved in run directory ``path``.
+    """Assemble the :class:`~synthaudit.result.AuditResult` saved in run directory ``path``.
 
     Raises
     ------
@@ -475,7 +476,8 @@ def load_run(path):
         Not a run directory, a corrupt manifest or unit file, or an incomplete run (the
         message says how many replications are missing and how to resume).
     """
-    from .engine import AuditResult
+    from .params import ParamLayout
+    from .result import AuditResult
 
     root = Path(path).expanduser()
     m = read_manifest(root)
@@ -513,6 +515,8 @@ def load_run(path):
         values=values,
         quantities=quantities,
         parameters=tuple(m["parameters"]),
+        layout=(ParamLayout.from_dict(m["layout"]) if "layout" in m
+                else ParamLayout.from_names(m["parameters"])),
         n_rows=np.asarray(m["n_rows"], dtype=np.int64),
         reference=pd.Series(m["reference"], dtype=float, name=m.get("reference_name")),
         reference_kind=m["reference_kind"],

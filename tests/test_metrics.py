@@ -298,7 +298,24 @@ def test_default_metrics():
 
     sim = datasets.simulate_gaussian(100, rng=0)
     plan = engine.prepare(sim, adapter="gaussian", n_generations=2, holdout=0.2)
-    assert [type(m).__name__ for m in M.default_metrics(plan)] == [
+    assert [type(m).__name__ for m in M.default_metrics(plan.context)] == [
         "TruthKL", "ParamError", "HoldoutNLL"]
+    assert [type(m).__name__ for m in plan.metrics] == ["TruthKL", "ParamError", "HoldoutNLL"]
     plan = engine.prepare(sim.data, adapter="gaussian", n_generations=2)
-    assert M.default_metrics(plan) == []
+    assert M.default_metrics(plan.context) == []
+
+
+def test_metrics_keep_no_state_and_describe_themselves():
+    """A metric object is reusable across audits (no state between calls) and carries its
+    metadata as data."""
+    from synthaudit import engine
+
+    sim = datasets.simulate_gaussian(100, rng=0)
+    td = M.TableDistance()
+    a = engine.prepare(sim.data, adapter="gaussian", n_generations=2, metrics=[td], path="rows")
+    before = dict(vars(td))
+    a.compute(("row", 0, 1))
+    assert dict(vars(td)) == before
+    assert M.TruthKL.info.needs == frozenset({"truth"})
+    assert M.TableDistance.info.needs == frozenset({"tables"})
+    assert M.HoldoutNLL.info.goal == "min"
