@@ -154,12 +154,19 @@ def supported_workflows(kind: str) -> list[str]:
     return [name for name, laws in LAWS.items() if laws.get(kind) is not None]
 
 
+_KIND_PHRASE = {
+    "improvement": "an improvement target",
+    "collapse": "a collapse target",
+    "extra_variance": "an extra-variance target",
+}
+
+
 def missing_law_problem(workflow: Workflow, kind: str) -> str:
     """The message for a (workflow, target kind) pair without a law."""
     supported = ", ".join(repr(w if w != "mix" else "mix:M") for w in supported_workflows(kind))
     text = (
-        f"`workflow` = {workflow.spec!r}: the planner has no exact law for a {kind} target under "
-        f"this workflow yet; it supports workflow = {supported} for it. Exact laws for "
+        f"`workflow` = {workflow.spec!r}: the planner has no exact law for {_KIND_PHRASE[kind]} "
+        f"under this workflow yet; it supports workflow = {supported} for it. Exact laws for "
         "'accumulate' and 'mix:M' are coming to synthaudit.theory (issue 10); plan under "
         "'replace' meanwhile"
     )
