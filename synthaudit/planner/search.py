@@ -62,7 +62,7 @@ Examples
 >>> print(textwrap.fill(result.table["note"].iloc[3], 96))
 unreachable under the per-generation cap (max_rows_per_generation = 1e+12): the fastest
 exponential it allows, exponential(100, 1.59985), reaches the cap at generation 50 and achieves
-0.1838; the target needs growth ≈ 1.8001 or more, which passes the cap at generation 41.
+0.1838; the target needs growth ≈ 1.8002 or more, which passes the cap at generation 41.
 """
 
 from __future__ import annotations
@@ -609,12 +609,20 @@ class _Planner:
         self.max_total_rows = max_total_rows
         self.law = law_for(wf, tgt.kind)
         self.long_run_law = LAWS[wf.name].long_run
+        self._memo: dict[str, float] = {}
 
-    def value(self, schedule_or_sizes, T=None) -> float:
-        return float(
-            self.law(self.n0, schedule_or_sizes, self.T if T is None else T, d=self.d,
-                     eps=self.tgt.eps, estimator=self.estimator, workflow=self.wf)
+    def value(self, schedule_or_sizes) -> float:
+        """The target's value at T (memoised per schedule: the two searches share members)."""
+        key = schedule_or_sizes.spec if isinstance(schedule_or_sizes, Schedule) else None
+        if key is not None and key in self._memo:
+            return self._memo[key]
+        out = float(
+            self.law(self.n0, schedule_or_sizes, self.T, d=self.d, eps=self.tgt.eps,
+                     estimator=self.estimator, workflow=self.wf)
         )
+        if key is not None:
+            self._memo[key] = out
+        return out
 
     def meets(self, schedule_or_sizes) -> bool:
         return self.tgt.met(self.value(schedule_or_sizes))
@@ -798,11 +806,11 @@ class _Planner:
             row["note"] = "no member meets the target even at T (see above)."
             return row, None
 
-        def keeps(sched):
-            if not self.meets(sched):
-                return False
+        def keeps(sched):  # the long run first: it is cheap beside the law at T
             lr = self.long_run(sched)
-            return not lr.collapses and (lr.limit is None or self.tgt.met(lr.limit))
+            if lr.collapses or (lr.limit is not None and not self.tgt.met(lr.limit)):
+                return False
+            return self.meets(sched)
 
         found = _search(family, self.first, self.T, keeps, self.cap, bounds=(lo, hi))
         if found is None:
