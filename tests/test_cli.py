@@ -315,7 +315,7 @@ def test_plan_command(capsys):
     code, out, err = cli(capsys, "plan", "--n0", 100, "--generations", 50, "--d", 2,
                          "--improvement", 0.2, "--verify")
     assert code == 0, err
-    assert "best:" in out and "const:" in out and "verify" in out
+    assert "cheapest at T = 50:" in out and "const:" in out and "verify" in out
     code, out, err = cli(capsys, "plan", "--n0", 100, "--generations", 50, "--improvement", 0.2)
     assert_one_error(code, err, "`d`")
     code, out, err = cli(capsys, "plan", "--n0", 100, "--generations", 50)
