@@ -378,6 +378,7 @@ def _as_levels(s: pd.Series, levels: tuple, dtype) -> tuple[Any, list]:
         codes = codes.copy()
         for i in np.flatnonzero(unknown):
             v = vals.iloc[i]
+            v = v.item() if isinstance(v, np.generic) else v  # reads as 3, not np.int64(3)
             code = by_text.get(str(v), -1)
             if code < 0 and isinstance(v, str) and v.strip() != v:
                 code = by_text.get(v.strip(), -1)
