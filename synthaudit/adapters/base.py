@@ -37,7 +37,7 @@ import inspect
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -58,9 +58,12 @@ __all__ = [
 _is_numeric = is_numeric
 
 
-@runtime_checkable
 class Adapter(Protocol):
-    """What the engine needs from a model family (docs/design.md §4.2)."""
+    """What the engine needs from a model family (docs/design.md §4.2).
+
+    A static description (not ``runtime_checkable``: ``params_`` of an unfitted adapter raises,
+    so an ``isinstance`` test would depend on fitted state); :func:`check_adapter` is the
+    runtime check."""
 
     def validate(self, data: pd.DataFrame, *, strict: bool = True) -> pd.DataFrame: ...
 
