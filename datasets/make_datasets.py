@@ -1,6 +1,7 @@
-"""Rebuild the CSV tables shipped in ``datasets/`` (see ``datasets/README.md``).
+"""Rebuild the CSV tables shipped inside the package (see ``datasets/README.md``).
 
-Run from the repository root::
+They are written to ``synthaudit/datasets/data/``, the package data a wheel carries. Run from
+the repository root::
 
     pip install palmerpenguins      # only to copy its CSV; not a synthaudit dependency
     python3 datasets/make_datasets.py
@@ -18,6 +19,8 @@ import pandas as pd
 from sklearn.datasets import load_breast_cancer, load_wine
 
 HERE = Path(__file__).resolve().parent
+#: where the package's tables live (synthaudit/datasets/data, package data of the wheel)
+OUT = HERE.parent / "synthaudit" / "datasets" / "data"
 
 
 def _snake(name: str) -> str:
@@ -39,9 +42,10 @@ def main() -> None:
     import palmerpenguins
 
     src = Path(palmerpenguins.__file__).resolve().parent / "data" / "penguins.csv"
-    shutil.copyfile(src, HERE / "penguins.csv")  # raw rows, NA cells kept as "NA"
-    _from_sklearn(load_breast_cancer(), HERE / "breast_cancer.csv")
-    _from_sklearn(load_wine(), HERE / "wine.csv")
+    OUT.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, OUT / "penguins.csv")  # raw rows, NA cells kept as "NA"
+    _from_sklearn(load_breast_cancer(), OUT / "breast_cancer.csv")
+    _from_sklearn(load_wine(), OUT / "wine.csv")
 
 
 if __name__ == "__main__":

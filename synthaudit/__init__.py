@@ -34,8 +34,6 @@ from .exceptions import (
     ValidationError,
 )
 
-__version__ = "0.1.0"
-
 #: public name -> module that defines it ("" for a submodule of the package itself)
 _LAZY = {
     "AuditResult": "synthaudit.result",
@@ -96,6 +94,11 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # read once from the package metadata (synthaudit._util.version)
+        from ._util import version
+
+        globals()[name] = value = version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'synthaudit' has no attribute {name!r}")

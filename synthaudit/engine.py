@@ -253,17 +253,16 @@ class AuditPlan:
         return out, tables
 
     def _fit(self, table: pd.DataFrame, rng, previous=None):
-        """Fit generation g. An adapter with ``fit_generated(table, *, rng)`` is refitted in
-        place of the previous generation's model, so it may keep what it learned from the real
-        table (schema, SDV metadata, a feature pool); any other adapter is a fresh clone."""
+        """Fit generation g: the previous generation's model is refitted (``fit_generated``
+        keeps what it learned from the real table: schema, SDV metadata, a feature pool);
+        generation 0 is a fresh clone handed the reference model's ``learned_`` explicitly."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DegenerateDataWarning)
-            if previous is not None and hasattr(previous, "fit_generated"):
+            if previous is not None:
                 return previous.fit_generated(table, rng=rng)
-            model = self.adapter.clone()
-            if hasattr(model, "fit_generated"):
-                return model.fit_generated(table, rng=rng)
-            return model.fit(table, rng=rng)
+            return self.adapter.clone().fit_generated(
+                table, rng=rng, learned=self.reference_model.learned_
+            )
 
     def _record(self, out, t, model, table, baseline):
         P = len(self.parameters)
@@ -503,7 +502,7 @@ def config_of(plan: AuditPlan) -> dict:
     ad = plan.adapter
     return {
         "adapter": ad.name or type(ad).__name__,
-        "adapter_params": {k: _jsonable(v) for k, v in ad.get_params().items()},
+        "adapter_params": {k: _jsonable(v) for k, v in ad.effective_params().items()},
         "schedule": plan.schedule.spec,
         "workflow": plan.workflow.spec,
         "n_generations": plan.n_generations,

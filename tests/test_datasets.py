@@ -8,12 +8,14 @@ probability below 1e-6, a wrong truth index or a wrong parameterisation fails it
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import synthaudit.datasets as ds
+from synthaudit.datasets import shipped
 from synthaudit.exceptions import DegenerateDataWarning, ValidationError
 
 Z = 5.0  # tolerance in standard errors for every Monte-Carlo check below
@@ -32,8 +34,8 @@ SHAPES = {
 
 def test_registry_lists_every_shipped_file():
     assert sorted(ds.DATASETS) == sorted(SHAPES)
-    shipped = sorted(p.name for p in ds.DATA_DIR.glob("*.csv"))
-    assert shipped == sorted(info.file for info in ds.DATASETS.values())
+    files = sorted(p.name for p in ds.data_dir().iterdir() if p.name.endswith(".csv"))
+    assert files == sorted(info.file for info in ds.DATASETS.values())
     with pytest.raises(TypeError):
         ds.DATASETS["new"] = ds.DATASETS["wine"]  # read-only
 
@@ -129,9 +131,24 @@ def test_unknown_name_lists_available_names():
 
 
 def test_missing_datasets_folder(monkeypatch, tmp_path):
-    monkeypatch.setattr(ds, "DATA_DIR", tmp_path / "absent")
-    with pytest.raises(ValidationError, match="datasets folder is missing"):
+    monkeypatch.setattr(shipped, "data_dir", lambda: tmp_path / "absent")
+    with pytest.raises(ValidationError, match="missing from the installed synthaudit package"):
         ds.load("penguins")
+
+
+def test_tables_are_package_data_found_inside_the_package(monkeypatch, tmp_path):
+    """The CSV files are looked up in synthaudit.datasets itself: never in the working
+    directory, the repository root or another package's ``datasets/`` folder."""
+    package_dir = Path(ds.__file__).resolve().parent
+    assert Path(str(ds.data_dir())).resolve() == package_dir / "data"
+    assert Path(ds.describe("penguins")["path"]).resolve() == package_dir / "data" / "penguins.csv"
+    decoy = tmp_path / "datasets"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("")
+    (decoy / "penguins.csv").write_text("not,the,table\n1,2,3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert ds.load("penguins").shape == (333, 8)
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 import synthaudit as sa
 from synthaudit.adapters import TableSchema, make_adapter
-from synthaudit.adapters.external import ExternalAdapter, ObjectAdapter, conform_table
+from synthaudit.adapters.external import ExternalAdapter, ObjectAdapter
 from synthaudit.exceptions import AdapterError, NotFittedError, ValidationError
 
 VENDOR = Path(__file__).parent / "scripts" / "gauss_vendor.py"
@@ -97,7 +97,7 @@ def test_object_adapter_contract():
     ad = make_adapter(Bootstrap())
     assert isinstance(ad, ObjectAdapter) and ad.name == "object"
     with pytest.raises(NotFittedError):
-        ad.sample(3)
+        ad.sample(3, rng=1)
     ad.fit(df, rng=np.random.default_rng(0))
     out = ad.sample(50, rng=np.random.default_rng(1))
     assert list(out.columns) == list(df.columns) and len(out) == 50
@@ -118,8 +118,11 @@ def test_object_seed_keywords():
 
 
 def test_object_without_methods_is_a_validation_error():
+    bare = ObjectAdapter(object())  # __init__ only stores; the settings are checked after
     with pytest.raises(ValidationError, match=r"fit\(…\).*\n.*sample\(…\)"):
-        ObjectAdapter(object())
+        bare.check_settings()
+    with pytest.raises(ValidationError, match=r"fit\(…\)"):
+        bare.validate(_table())
     with pytest.raises(ValidationError, match="fit"):
         make_adapter(object())
 
@@ -134,26 +137,26 @@ def test_object_without_methods_is_a_validation_error():
     ],
 )
 def test_object_bad_sample_is_a_clear_adapter_error(how, words):
-    ad = ObjectAdapter(Broken(how)).fit(_table())
+    ad = ObjectAdapter(Broken(how)).fit(_table(), rng=0)
     with pytest.raises(AdapterError, match=words):
-        ad.sample(10)
+        ad.sample(10, rng=1)
 
 
 def test_object_failing_fit_keeps_its_message():
     with pytest.raises(AdapterError, match="Broken.fit failed: RuntimeError: cannot allocate") as e:
-        ObjectAdapter(Broken("fit")).fit(_table())
+        ObjectAdapter(Broken("fit")).fit(_table(), rng=0)
     assert isinstance(e.value.__cause__, RuntimeError)
 
 
 def test_lost_level_stays_a_level_with_zero_rows():
     df = _table()
-    ad = ObjectAdapter(Broken("only_a")).fit(df)
-    out = ad.sample(20)
+    ad = ObjectAdapter(Broken("only_a")).fit(df, rng=0)
+    out = ad.sample(20, rng=1)
     assert list(out["c"].cat.categories) == ["a", "b", "c"]
     assert out["c"].value_counts()[["b", "c"]].tolist() == [0, 0]
     # a later generation fitted on rows without "b"/"c" (plain strings) keeps the real levels
-    gen = ad.clone().fit_generated(out.assign(c=out["c"].astype(str)))
-    assert list(gen.sample(5)["c"].cat.categories) == ["a", "b", "c"]
+    gen = ad.clone().fit_generated(out.assign(c=out["c"].astype(str)), rng=2, learned=ad.learned_)
+    assert list(gen.sample(5, rng=1)["c"].cat.categories) == ["a", "b", "c"]
     assert gen.params_["p[c=b]"] == 0.0
 
 
@@ -165,11 +168,11 @@ def test_conform_table_reads_back_csv_types():
     schema = TableSchema.from_frame(real)
     got = pd.DataFrame({"c": ["2", "1", "1"], "b": ["True", "False", "True"],
                         "y": [2007.4, 2008.6, 2006.9]})
-    out = conform_table(schema, got, n=3)
+    out = schema.conform(got, n=3)
     assert out["b"].tolist() == [True, False, True] and out["c"].tolist() == [2, 1, 1]
     assert out["y"].tolist() == [2007, 2009, 2007] and out["y"].dtype == np.int64
     with pytest.raises(AdapterError, match=r"'y' has 1 non-numeric.*\n.*'c' has value\(s\) '7'"):
-        conform_table(schema, got.assign(c=["7", "1", "1"], y=[1.0, "x", 2.0]))
+        schema.conform(got.assign(c=["7", "1", "1"], y=[1.0, "x", 2.0]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,16 +204,16 @@ def test_external_parquet_and_schema():
 
 
 def test_external_crash_shows_stderr():
-    ad = make_adapter("external", command=_vendor("--crash")).fit(_table())
+    ad = make_adapter("external", command=_vendor("--crash")).fit(_table(), rng=0)
     with pytest.raises(AdapterError, match=r"(?s)exit status 3.*licence server unreachable"):
-        ad.sample(10)
+        ad.sample(10, rng=1)
 
 
 def test_external_timeout():
-    ad = ExternalAdapter(_vendor("--sleep", "30"), timeout=1).fit(_table())
+    ad = ExternalAdapter(_vendor("--sleep", "30"), timeout=1).fit(_table(), rng=0)
     t0 = time.perf_counter()
     with pytest.raises(AdapterError, match=r"timed out after 1 s"):
-        ad.sample(10)
+        ad.sample(10, rng=1)
     assert time.perf_counter() - t0 < 15
 
 
@@ -224,16 +227,16 @@ def test_external_timeout():
     ],
 )
 def test_external_wrong_schema(how, words):
-    ad = ExternalAdapter(_vendor("--wrong-schema", how)).fit(_table())
+    ad = ExternalAdapter(_vendor("--wrong-schema", how)).fit(_table(), rng=0)
     with pytest.raises(AdapterError, match=words):
-        ad.sample(10)
+        ad.sample(10, rng=1)
 
 
 def test_external_no_output_or_missing_tool():
     with pytest.raises(AdapterError, match="wrote no output table"):
-        ExternalAdapter(_vendor("--no-output")).fit(_table()).sample(5)
+        ExternalAdapter(_vendor("--no-output")).fit(_table(), rng=0).sample(5, rng=1)
     with pytest.raises(AdapterError, match="could not start"):
-        ExternalAdapter("/nonexistent/vendor-tool {input} {output}").fit(_table()).sample(5)
+        ExternalAdapter("/nonexistent/vendor-tool {input} {output}").fit(_table(), rng=0).sample(5, rng=1)
 
 
 @pytest.mark.parametrize(

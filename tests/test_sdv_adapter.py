@@ -72,14 +72,28 @@ def test_names_settings_and_provenance():
     }
     assert ad.clone().get_params() == ad.get_params()
     gc = make_adapter("sdv:gaussian_copula")
-    assert gc.synthesizer_kwargs == {"default_distribution": "norm"}
-    assert make_adapter("sdv:gaussian_copula", default_distribution="beta").synthesizer_kwargs == {
-        "default_distribution": "beta"
-    }
+    # settings as given; GaussianCopula's faster default marginal is resolved, not stored
+    assert gc.synthesizer_kwargs == {}
+    assert gc.effective_params()["synthesizer_kwargs"] == {"default_distribution": "norm"}
+    beta = make_adapter("sdv:gaussian_copula", default_distribution="beta")
+    assert beta.effective_params()["synthesizer_kwargs"] == {"default_distribution": "beta"}
     with pytest.raises(ValidationError, match="must not set"):
         make_adapter("sdv:tvae", synthesizer_kwargs={"metadata": None})
     with pytest.raises(NotFittedError):
-        gc.sample(3)
+        gc.sample(3, rng=0)
+
+
+def test_init_only_stores_its_settings():
+    from synthaudit.adapters.sdv import SDVAdapter
+
+    kwargs = {"epochs": 3}
+    ad = SDVAdapter("CTGAN", synthesizer_kwargs=kwargs)
+    assert ad.synthesizer == "CTGAN" and ad.synthesizer_kwargs is kwargs
+    assert ad.name == "sdv:ctgan" and ad.effective_params()["synthesizer"] == "ctgan"
+    assert ad.clone().synthesizer_kwargs == kwargs and ad.clone().synthesizer_kwargs is not kwargs
+    bad = SDVAdapter("nope", synthesizer_kwargs={"metadata": 1})  # stored; reported by checks
+    with pytest.raises(ValidationError, match=r"unknown SDV synthesizer 'nope'(?s:.*)must not set"):
+        bad.check_settings()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +132,8 @@ def test_samples_conform_to_the_real_schema(sdv, penguins):
     # params_ are the reference model's, fitted on the training table
     pd.testing.assert_series_equal(ad.params_, make_adapter("mixed").fit(penguins).params_)
     # the metadata: detected sdtypes follow the schema, no range keys
+    assert ad.synthesizer_kwargs_["default_distribution"] == "norm"
+    assert set(ad.synthesizer_kwargs_["numerical_distributions"]) == {"species", "island", "sex"}
     cols = ad.metadata_["tables"]["table"]["columns"]
     assert cols["species"]["sdtype"] == "categorical" and cols["year"]["sdtype"] == "numerical"
     assert not any(k in m for m in cols.values() for k in ("range_min", "range_max",
@@ -130,7 +146,7 @@ def test_range_metadata_trap(sdv):
     real = _mixed()
     ad = make_adapter("sdv:gaussian_copula").fit(real, rng=np.random.default_rng(0))
     wide = real.assign(x=real["x"] * 10, k=real["k"] * 10 + 1000)
-    gen = ad.clone().fit_generated(wide, rng=np.random.default_rng(1))
+    gen = ad.clone().fit_generated(wide, rng=np.random.default_rng(1), learned=ad.learned_)
     assert gen.params_["mean[x]"] == pytest.approx(10 * real["x"].mean())
     assert gen.sample(50, rng=np.random.default_rng(2))["k"].min() > real["k"].max()
 
@@ -172,7 +188,7 @@ def test_lost_level_stays_a_level(sdv):
     ad = make_adapter("sdv:gaussian_copula").fit(real, rng=np.random.default_rng(0))
     no_c = real[real["c"] != "c"].reset_index(drop=True)
     no_c["c"] = no_c["c"].astype(str)  # a generation's rows, as plain strings without "c"
-    gen = ad.clone().fit_generated(no_c, rng=np.random.default_rng(1))
+    gen = ad.clone().fit_generated(no_c, rng=np.random.default_rng(1), learned=ad.learned_)
     out = gen.sample(300, rng=np.random.default_rng(2))
     assert list(out["c"].cat.categories) == ["a", "b", "c"]
     assert (out["c"] == "c").sum() == 0
@@ -194,7 +210,7 @@ def test_gaussian_copula_synthesizer_params(sdv):
 @pytest.mark.sdv
 def test_bad_synthesizer_kwargs(sdv):
     with pytest.raises(ValidationError, match="bad `synthesizer_kwargs`.*no_such_option"):
-        make_adapter("sdv:gaussian_copula", no_such_option=1).fit(_mixed())
+        make_adapter("sdv:gaussian_copula", no_such_option=1).fit(_mixed(), rng=0)
 
 
 # ---------------------------------------------------------------------------------------------

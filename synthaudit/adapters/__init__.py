@@ -1,8 +1,11 @@
-"""Adapters: model families behind one contract (DESIGN §4), registered by name.
+"""Adapters: model families behind one contract (docs/design.md §4.2), registered by name.
 
-``make_adapter("gaussian", estimator="mle")`` builds one by name; an adapter instance passes
-through unchanged. Names with a prefix (``"sdv:ctgan"``) go to a factory registered for the
-prefix, imported lazily, so ``import synthaudit`` never imports sdv or torch.
+``make_adapter("gaussian", estimator="mle")`` builds one by name (its settings are checked at
+once); an adapter instance passes through unchanged, and any object with ``fit`` and ``sample``
+is wrapped in an :class:`ObjectAdapter`. Names with a prefix (``"sdv:ctgan"``) go to a factory
+registered for the prefix, imported lazily, so ``import synthaudit`` never imports sdv or torch.
+
+The contract itself is checked by :func:`check_adapter` (:mod:`synthaudit.adapters.checks`).
 """
 
 from __future__ import annotations
@@ -10,26 +13,32 @@ from __future__ import annotations
 import importlib
 
 from ..exceptions import ValidationError
-from .base import Adapter, BaseAdapter, ParametricAdapter, TableSchema
+from .base import Adapter, BaseAdapter, LearnedFromReal, ParametricAdapter
 from .categorical import CategoricalAdapter
+from .checks import check_adapter
 from .external import ExternalAdapter, ObjectAdapter
 from .gaussian import GaussianAdapter
 from .mixed import MixedAdapter
 from .poisson import PoissonAdapter
 from .regression import LinearRegressionAdapter, LogisticRegressionAdapter
+from .schema import TableSchema
 
 __all__ = [
     "Adapter",
     "BaseAdapter",
     "CategoricalAdapter",
+    "ExternalAdapter",
     "GaussianAdapter",
+    "LearnedFromReal",
     "LinearRegressionAdapter",
     "LogisticRegressionAdapter",
     "MixedAdapter",
+    "ObjectAdapter",
     "ParametricAdapter",
     "PoissonAdapter",
     "TableSchema",
     "available_adapters",
+    "check_adapter",
     "make_adapter",
     "register_adapter",
 ]
@@ -41,6 +50,8 @@ _REGISTRY: dict[str, object] = {
     "mixed": MixedAdapter,
     "linear": LinearRegressionAdapter,
     "logistic": LogisticRegressionAdapter,
+    "external": ExternalAdapter,
+    "object": ObjectAdapter,
 }
 
 #: prefix -> "module:factory"; the module is imported only when such a name is used
@@ -73,6 +84,9 @@ def available_adapters() -> list[str]:
 def make_adapter(spec, **settings):
     """Build an adapter from a registered name (or pass an adapter instance through).
 
+    The settings are checked at once (:meth:`~BaseAdapter.check_settings`): a bad setting is a
+    :class:`~synthaudit.exceptions.ValidationError` listing every problem.
+
     Examples
     --------
     >>> make_adapter("gaussian", estimator="mle")
@@ -84,7 +98,7 @@ def make_adapter(spec, **settings):
         if isinstance(spec, BaseAdapter):
             return spec
         if hasattr(spec, "fit") and hasattr(spec, "sample"):
-            return _wrap_object(spec)
+            return ObjectAdapter(spec).check_settings()
         raise ValidationError(
             f"`adapter` must be a registered name ({', '.join(available_adapters())}) or an "
             f"object with fit(df) and sample(n); got {type(spec).__name__}."
@@ -92,28 +106,23 @@ def make_adapter(spec, **settings):
     key = spec.strip().lower()
     if key in _REGISTRY:
         try:
-            return _REGISTRY[key](**settings)
+            adapter = _REGISTRY[key](**settings)
         except TypeError as exc:
             raise ValidationError(f"bad settings for adapter {key!r}: {exc}.") from None
+        return _checked(adapter)
     prefix, sep, rest = key.partition(":")
     if sep and prefix in _PREFIXES:
         module, _, func = _PREFIXES[prefix].partition(":")
         factory = getattr(importlib.import_module(module), func)
-        return factory(rest, **settings)
+        return _checked(factory(rest, **settings))
     raise ValidationError(
         f"unknown adapter {spec!r}; available: {', '.join(available_adapters())}."
     )
 
 
+def _checked(adapter):
+    check = getattr(adapter, "check_settings", None)
+    return check() if callable(check) else adapter
+
+
 register_adapter("sdv", "synthaudit.adapters.sdv:make_sdv_adapter", prefix=True)
-_REGISTRY.update(external=ExternalAdapter, object=ObjectAdapter)
-
-
-def _wrap_object(obj):
-    try:
-        mod = importlib.import_module(".external", __name__)
-    except ImportError:
-        raise ValidationError(
-            "wrapping a synthesizer object needs synthaudit.adapters.external, which is missing."
-        ) from None
-    return mod.ObjectAdapter(obj)

@@ -1,118 +1,159 @@
-"""The adapter contract (DESIGN §4) and the base classes every adapter builds on.
+"""The adapter protocol (docs/design.md §4.2) and the base classes every adapter builds on.
 
-An adapter wraps one model family behind ``fit`` / ``sample`` / ``params_``:
+An adapter wraps one model family behind ``validate`` / ``fit`` / ``fit_generated`` /
+``sample`` / ``params_``:
 
-* ``__init__`` only stores settings (scikit-learn style); :meth:`BaseAdapter.get_params` reads
-  them back from the signature and :meth:`BaseAdapter.clone` rebuilds an unfitted copy;
+* ``__init__`` only stores its settings, unchanged (scikit-learn's rule): no checks, no
+  defaults resolved. :meth:`BaseAdapter.get_params` reads them back from the signature,
+  :meth:`BaseAdapter.clone` rebuilds an unfitted copy (containers copied, nothing fitted
+  shared), :meth:`BaseAdapter.check_settings` checks them without data (``make_adapter`` calls
+  it, so a bad setting fails at once) and :meth:`BaseAdapter.validate` checks them again with
+  the table;
+* ``validate(data, strict=True)`` runs *every* check the adapter makes on a table -- the
+  common ones (:func:`~synthaudit.adapters.schema.table_problems`) and the family's column
+  checks -- and lists every problem in one :class:`~synthaudit.exceptions.ValidationError`,
+  without fitting; ``fit`` is ``validate`` then the fit;
+* column kinds and levels are decided once, when the adapter binds to the real table, in a
+  :class:`~synthaudit.adapters.schema.TableSchema`; what was learned from the real table is a
+  frozen :class:`LearnedFromReal` (``learned_``) that ``fit_generated`` keeps, or is given
+  explicitly (``fit_generated(table, rng=rng, learned=real_model.learned_)``): never a holder
+  shared between clones;
 * fitted state ends in ``_``; ``sample`` or ``params_`` before ``fit`` raises
-  :class:`~synthaudit.exceptions.NotFittedError`;
-* ``sample`` returns the fitted table's columns in order, categorical columns with the *same*
+  :class:`~synthaudit.exceptions.NotFittedError`; ``sample(n, rng=...)`` needs a generator or
+  an int seed (``None`` is refused: an unseeded draw would not be reproducible);
+* ``sample`` returns the bound table's columns in order, categorical columns with the *same*
   levels (a level that disappeared stays a level with zero count: losing levels is collapse).
-  Continuous models return float64 numeric columns; count models int64.
 
-:class:`ParametricAdapter` adds the fast exact path (DESIGN §6): the model is a function of
-*sufficient statistics*, and the statistics of ``n`` rows can be drawn directly, vectorised over a
-batch of replications. ``fit`` itself goes through the same functions (encode → statistics →
-parameters), so the per-row path and the fast path share their maths.
+:class:`ParametricAdapter` adds the fast exact path (docs/design.md §6): the model is a function
+of *sufficient statistics*, and the statistics of ``n`` rows can be drawn directly, vectorised
+over a batch of replications. ``fit`` itself goes through the same functions (encode →
+statistics → parameters), so the per-row path and the fast path share their maths.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import warnings
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import DegenerateDataWarning, NotFittedError, ValidationError
+from ..params import ParamLayout
+from .schema import TableSchema, _ReadOnlyDict, is_numeric, table_problems
 
-__all__ = ["Adapter", "BaseAdapter", "ParametricAdapter", "TableSchema"]
+__all__ = [
+    "Adapter",
+    "BaseAdapter",
+    "LearnedFromReal",
+    "ParametricAdapter",
+    "as_rng",
+]
+
+#: kept for callers that have not moved to :func:`synthaudit.adapters.schema.is_numeric`
+_is_numeric = is_numeric
 
 
-@runtime_checkable
 class Adapter(Protocol):
-    """What the engine needs from a model family."""
+    """What the engine needs from a model family (docs/design.md §4.2).
 
-    def fit(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None) -> Adapter: ...
+    A static description (not ``runtime_checkable``: ``params_`` of an unfitted adapter raises,
+    so an ``isinstance`` test would depend on fitted state); :func:`check_adapter` is the
+    runtime check."""
 
-    def sample(self, n: int, *, rng: np.random.Generator | None = None) -> pd.DataFrame: ...
+    def validate(self, data: pd.DataFrame, *, strict: bool = True) -> pd.DataFrame: ...
+
+    def fit(self, data: pd.DataFrame, *, rng=None) -> Adapter: ...
+
+    def fit_generated(self, data: pd.DataFrame, *, rng=None, learned=None) -> Adapter: ...
+
+    def sample(self, n: int, *, rng) -> pd.DataFrame: ...
+
+    def get_params(self) -> dict: ...
+
+    def clone(self) -> Adapter: ...
 
     @property
     def params_(self) -> pd.Series: ...
 
+    @property
+    def layout_(self) -> ParamLayout: ...
 
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    @property
+    def n_free_params_(self) -> int: ...
 
 
 @dataclass(frozen=True)
-class TableSchema:
-    """Column names, kinds and category levels of a table, learned once and enforced on samples.
+class LearnedFromReal:
+    """What an adapter learned from the real table, kept for every later generation.
+
+    ``schema`` holds the columns, kinds, dtypes and levels; ``extra`` what a family needs besides
+    (the SDV metadata as JSON text, a logistic model's classes). Immutable: fitted adapters and
+    their clones may hold the same object safely, and the engine hands it explicitly to the
+    model of generation 0 (``fit_generated(table, rng=rng, learned=...)``).
 
     Examples
     --------
-    >>> df = pd.DataFrame({"x": [1.0, 2.0], "c": pd.Categorical(["a", "b"])})
-    >>> schema = TableSchema.from_frame(df)
-    >>> schema.levels["c"]
-    ('a', 'b')
+    >>> schema = TableSchema.from_frame(pd.DataFrame({"c": ["a", "b"]}))
+    >>> learned = LearnedFromReal(schema, {"note": "x"})
+    >>> learned.extra["note"], learned.schema.levels["c"]
+    ('x', ('a', 'b'))
     """
 
-    columns: tuple[str, ...]
-    kinds: dict  # column -> "numeric" | "categorical"
-    dtypes: dict  # column -> numpy/pandas dtype of the real table
-    levels: dict  # categorical column -> tuple of levels (in order)
+    schema: TableSchema
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_frame(cls, df: pd.DataFrame) -> TableSchema:
-        kinds, dtypes, levels = {}, {}, {}
-        for col in df.columns:
-            s = df[col]
-            dtypes[col] = s.dtype
-            if _is_numeric(s):
-                kinds[col] = "numeric"
-            else:
-                kinds[col] = "categorical"
-                if isinstance(s.dtype, pd.CategoricalDtype):
-                    levels[col] = tuple(s.cat.categories)
-                else:
-                    levels[col] = tuple(sorted(pd.unique(s.dropna()), key=str))
-        return cls(tuple(df.columns), kinds, dtypes, levels)
+    def __post_init__(self):
+        object.__setattr__(self, "extra", _ReadOnlyDict(self.extra))
 
-    def conform(self, df: pd.DataFrame, *, numeric_dtype: str | None = None) -> pd.DataFrame:
-        """Return ``df`` with this schema's columns, order and category levels."""
-        missing = [c for c in self.columns if c not in df.columns]
-        if missing:
-            raise ValidationError(
-                f"sampled table lacks column(s) {missing}; expected columns {list(self.columns)}."
-            )
-        out = {}
-        for col in self.columns:
-            s = df[col]
-            if self.kinds[col] == "categorical":
-                out[col] = pd.Categorical(s, categories=list(self.levels[col]))
-            elif numeric_dtype is not None:
-                out[col] = np.asarray(s, dtype=numeric_dtype)
-            else:
-                out[col] = np.asarray(s)
-        return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
 
-    def to_dict(self) -> dict:
-        """A JSON-friendly description (for provenance)."""
-        return {
-            "columns": list(self.columns),
-            "kinds": dict(self.kinds),
-            "levels": {k: [str(v) for v in lv] for k, lv in self.levels.items()},
-        }
+def as_rng(rng, what: str = "`rng`") -> np.random.Generator:
+    """A generator from a :class:`numpy.random.Generator` or an int seed; ``None`` is refused.
+
+    Examples
+    --------
+    >>> float(as_rng(0).random()) == float(np.random.default_rng(0).random())
+    True
+    >>> as_rng(None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    synthaudit.exceptions.ValidationError: `rng` is required: pass a numpy Generator ... got None. ...
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise ValidationError(
+        f"{what} is required: pass a numpy Generator (np.random.default_rng(seed)) or a "
+        f"non-negative int seed; got {rng!r}."
+        + (" An unseeded draw could not be reproduced." if rng is None else "")
+    )
+
+
+def _copy_setting(value):
+    """Clones get their own containers (a dict of settings is never shared)."""
+    if isinstance(value, (dict, list, set)):
+        return copy.deepcopy(value)
+    return value
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and the like
+        return a is b
 
 
 class BaseAdapter:
-    """Settings, cloning, fitted-state checks and input validation shared by every adapter."""
+    """Settings, cloning, fitted-state checks and table validation shared by every adapter."""
 
     #: registry name, e.g. ``"gaussian"``
     name: ClassVar[str] = ""
-    #: whether the engine may draw sufficient statistics directly (DESIGN §6)
+    #: whether the engine may draw sufficient statistics directly (docs/design.md §6)
     supports_fast_path: ClassVar[bool] = False
 
     # -- scikit-learn style settings --------------------------------------------------------
@@ -126,12 +167,16 @@ class BaseAdapter:
         ]
 
     def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__`` (recorded in provenance)."""
-        out = {name: getattr(self, name) for name in self._param_names()}
-        extra = getattr(self, "_extra_params", None)
-        if extra:
-            out.update(extra)
-        return out
+        """The settings given to ``__init__``, as given."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def effective_params(self) -> dict[str, Any]:
+        """The settings with their defaults resolved (what a fit will use; for provenance).
+
+        The same as :meth:`get_params` unless a family resolves a default at fit time (the SDV
+        adapter, for instance).
+        """
+        return self.get_params()
 
     def set_params(self, **params) -> BaseAdapter:
         valid = set(self._param_names())
@@ -145,8 +190,8 @@ class BaseAdapter:
         return self
 
     def clone(self) -> BaseAdapter:
-        """An unfitted copy with the same settings."""
-        return type(self)(**self.get_params())
+        """An unfitted copy with the same settings (containers copied, nothing fitted kept)."""
+        return type(self)(**{k: _copy_setting(v) for k, v in self.get_params().items()})
 
     def __repr__(self) -> str:
         sig = inspect.signature(type(self).__init__)
@@ -157,6 +202,17 @@ class BaseAdapter:
             if default is inspect.Parameter.empty or not _same(value, default):
                 parts.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    def settings_problems(self) -> list[str]:
+        """Problems with the settings alone (no data needed); empty when they are fine."""
+        return []
+
+    def check_settings(self) -> BaseAdapter:
+        """Raise one :class:`~synthaudit.exceptions.ValidationError` listing every bad setting."""
+        problems = self.settings_problems()
+        if problems:
+            raise ValidationError(problems)
+        return self
 
     # -- fitted state -----------------------------------------------------------------------
     @property
@@ -171,7 +227,7 @@ class BaseAdapter:
 
     @property
     def params_(self) -> pd.Series:
-        """Fitted parameters with stable readable names (``mean[x]``, ``p[c=a]``, …)."""
+        """Fitted parameters indexed by ``layout_.names`` (``mean[x]``, ``p[c=a]``, …)."""
         self._check_fitted("reading params_")
         return self._params_series()
 
@@ -191,68 +247,74 @@ class BaseAdapter:
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, data, *, strict: bool = True) -> pd.DataFrame:
-        """Check a table before fitting: a non-empty DataFrame without NaN cells.
+        """Run every check this adapter makes on a table, without fitting.
 
-        ``strict`` is for real data (degenerate generated tables only warn). Raises
-        :class:`~synthaudit.exceptions.ValidationError` listing every problem."""
-        if not isinstance(data, pd.DataFrame):
-            raise ValidationError(
-                f"`data` must be a pandas DataFrame; got {type(data).__name__}. "
-                "Load a file with synthaudit.datasets.read_table(path)."
-            )
-        problems = []
-        if data.shape[1] == 0:
-            problems.append("the table has no columns; give a table with at least one column.")
-        if data.shape[0] < 2:
-            problems.append(
-                f"the table has {data.shape[0]} row(s); at least 2 rows are needed to fit a model."
-            )
+        The settings, the common table checks (a non-empty DataFrame with unique column names,
+        supported dtypes, no missing or infinite cells) and the family's column checks.
+        ``strict`` is for real data: degenerate columns (constant, a single level) are errors;
+        generated tables (``strict=False``) are only checked for what would break the fit.
+
+        Returns ``data`` unchanged; raises :class:`~synthaudit.exceptions.ValidationError`
+        listing every problem.
+        """
+        problems = self.settings_problems()
+        problems += table_problems(data)  # raises at once when data is not a DataFrame
+        if data.shape[1] and data.columns.is_unique:
+            # with fewer than 2 rows every column is constant: that problem is already listed
+            problems += self._column_problems(data, strict=strict and data.shape[0] >= 2)
         if problems:
             raise ValidationError(problems)
-        nan_counts = data.isna().sum()
-        nan_counts = nan_counts[nan_counts > 0]
-        if len(nan_counts):
-            detail = ", ".join(f"{c!s} ({int(k)} NaN)" for c, k in nan_counts.items())
-            raise ValidationError(
-                f"the table has missing cells in column(s) {detail}; drop those rows first "
-                "(dropna=True in synthaudit.datasets.read_table, or --dropna on the CLI)."
-            )
         return data
+
+    def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:
+        """The family's checks of the columns it models (settings may be wrong: be defensive)."""
+        return []
 
     def _sample_count(self, n) -> int:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValidationError(f"`n` (rows to sample) must be a positive integer; got {n!r}.")
         return int(n)
 
+    @staticmethod
+    def _check_learned(learned) -> LearnedFromReal:
+        if not isinstance(learned, LearnedFromReal):
+            raise ValidationError(
+                "`learned` must be the `learned_` of an adapter fitted on the real table "
+                f"(a LearnedFromReal); got {type(learned).__name__}."
+            )
+        return learned
 
-def _same(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # arrays and the like
-        return a is b
 
-
-def _as_rng(rng) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng()
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise ValidationError(f"`rng` must be a numpy Generator, an int seed or None; got {rng!r}.")
+def _columns_setting(value, data: pd.DataFrame, problems: list[str], what: str = "columns"):
+    """The columns a ``columns=`` setting names (all when None), with problems noted."""
+    if value is None:
+        return list(data.columns)
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        problems.append(f"`{what}` must be a list of column names; got {value!r}.")
+        return []
+    cols = list(value)
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        problems.append(f"column(s) {missing} not in the table; available: {list(data.columns)}.")
+    return [c for c in cols if c in data.columns]
 
 
 class ParametricAdapter(BaseAdapter):
     """A model that is a function of sufficient statistics, with the fast exact path.
 
-    Subclasses implement, on *batches* (leading axis = replication lane, size B):
+    Subclasses decide the kinds of their columns and implement, on *batches* (leading axis =
+    replication lane, size B):
 
-    ``_bind(df)``                        learn columns/levels/parameter names from a table
-    ``encode(df) -> (n, c) array``      the table as numbers (codes for categories)
+    ``_column_problems(df, strict)``     the family's checks (listed, never raised)
+    ``_schema_for(df) -> TableSchema``   the columns it models and their kinds (decided once)
+    ``_bind_schema(schema)``             columns, levels, ``layout_`` from a schema
+    ``encode(df) -> (n, c) array``       the table as numbers, in the layout's block order:
+                                         Gaussian columns (float), one code column per
+                                         categorical block (joint: the cell index), Poisson counts
     ``stats_from_encoded(X) -> stats``   statistics of X with shape (B, m, c)
     ``combine(a, b) -> stats``           statistics of the union of two row sets
     ``params_from_stats(stats) -> θ``    the estimator
-    ``theta_vector(θ) -> (B, P)``        θ flattened in ``parameter_names_`` order
+    ``theta_vector(θ) -> (B, P)``        θ flattened in ``layout_.names`` order
     ``theta_from_vector(v) -> θ``        its inverse (known truth → model)
     ``simulate_sufficient(θ, n, rng)``   statistics of n rows drawn from θ, without the rows
     ``sample_rows(θ, n, rng) -> frame``  n rows drawn from lane 0 of θ (the per-row path)
@@ -263,62 +325,85 @@ class ParametricAdapter(BaseAdapter):
     supports_fast_path: ClassVar[bool] = True
 
     # -- public contract --------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
-        """Fit on ``data`` (real rows: every problem in the table raises ValidationError)."""
-        return self._fit(data, strict=True)
+    def fit(self, data: pd.DataFrame, *, rng=None):
+        """Validate ``data`` as real rows (every problem raises, listed), bind to it and fit.
 
-    def _fit(self, data: pd.DataFrame, *, strict: bool):
-        data = self.validate(data, strict=strict)
-        schema = self._bind(data, strict=strict)
-        X = self.encode(data)
-        theta = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
-        self.schema_ = schema
-        self.theta_ = theta
-        self._warn_degenerate(theta)
+        ``rng`` is accepted for the protocol; a parametric fit draws nothing."""
+        data = self.validate(data, strict=True)
+        self._bind_learned(LearnedFromReal(self._schema_for(data)))
+        self._fit_encoded(self.encode(data), warn=True)
         return self
 
-    def fit_generated(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
-        """Refit on a generated table (used by the engine): degenerate data warns instead of
-        raising, and the columns/levels learned from the real table are kept."""
-        if self.is_fitted and set(self.schema_.columns) <= set(data.columns):
-            # bound already (encoding selects the columns by name): only the statistics change
-            X = self.encode(data)
-            theta = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
-            self.theta_ = theta
+    def fit_generated(self, data: pd.DataFrame, *, rng=None, learned: LearnedFromReal | None = None):
+        """Refit on a generated table (used by the engine), keeping what was learned from the
+        real table: ``learned`` when given, else this adapter's own ``learned_``. Degenerate
+        data warns instead of raising. An unfitted adapter without ``learned`` binds to
+        ``data`` itself (validated with ``strict=False``)."""
+        if learned is not None:
+            learned = self._check_learned(learned)
+            if getattr(self, "learned_", None) is not learned:
+                self._bind_learned(learned)
+        elif not self.is_fitted:
+            data = self.validate(data, strict=False)
+            self._bind_learned(LearnedFromReal(self._schema_for(data)))
+            self._fit_encoded(self.encode(data), warn=True)
             return self
-        return self._fit(data, strict=False)
+        self._fit_encoded(self.encode(data), warn=False)
+        return self
 
-    def set_theta(self, theta_vector, schema: TableSchema) -> ParametricAdapter:
-        """Make this adapter the model with parameters ``theta_vector`` (e.g. known truth)."""
-        self._bind_schema(schema)
+    def set_theta(self, theta_vector, schema) -> ParametricAdapter:
+        """Make this adapter the model with parameters ``theta_vector`` (e.g. known truth),
+        bound to ``schema`` (a :class:`TableSchema` or a :class:`LearnedFromReal`)."""
+        learned = schema if isinstance(schema, LearnedFromReal) else LearnedFromReal(schema)
+        self._bind_learned(learned)
         v = np.asarray(theta_vector, dtype=float).reshape(1, -1)
-        self.schema_ = schema
         self.theta_ = self.theta_from_vector(v)
         return self
 
-    def sample(self, n: int, *, rng: np.random.Generator | None = None) -> pd.DataFrame:
-        """Draw ``n`` rows from the fitted model."""
+    def sample(self, n: int, *, rng=None) -> pd.DataFrame:
+        """Draw ``n`` rows from the fitted model; ``rng`` (a Generator or an int) is required."""
         self._check_fitted("sampling")
         n = self._sample_count(n)
-        return self.sample_rows(self.theta_, n, _as_rng(rng))
+        return self.sample_rows(self.theta_, n, as_rng(rng))
+
+    def _bind_learned(self, learned: LearnedFromReal) -> None:
+        self._bind_schema(learned.schema)
+        self.learned_ = learned
+        self.schema_ = learned.schema
+
+    def _fit_encoded(self, X: np.ndarray, *, warn: bool) -> None:
+        self.theta_ = self.params_from_stats(self.stats_from_encoded(X[None, ...]))
+        if warn:
+            self._warn_degenerate(self.theta_)
 
     def _params_series(self) -> pd.Series:
         return pd.Series(
             self.theta_vector(self.theta_)[0], index=list(self.parameter_names_), name="value"
         )
 
+    def _require_columns(self, data: pd.DataFrame, columns) -> None:
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise ValidationError(
+                f"the table lacks column(s) {missing} of the fitted model; it models "
+                f"{list(columns)}."
+            )
+
     def _warn_degenerate(self, theta) -> None:
         msgs = self.degenerate(theta)
         if msgs:
-            warnings.warn("; ".join(msgs), DegenerateDataWarning, stacklevel=3)
+            warnings.warn("; ".join(msgs), DegenerateDataWarning, stacklevel=4)
 
     def degenerate(self, theta) -> list[str]:
         """Readable notes on degenerate parameters (lost levels, zero variance)."""
         return []
 
     # -- to implement -----------------------------------------------------------------------
-    def _bind(self, data: pd.DataFrame, *, strict: bool) -> TableSchema:  # pragma: no cover
+    def _schema_for(self, data: pd.DataFrame) -> TableSchema:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _bind_schema(self, schema: TableSchema) -> None:  # pragma: no cover
+    def _bind_schema(self, schema: TableSchema) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def encode(self, data: pd.DataFrame) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

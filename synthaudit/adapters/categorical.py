@@ -12,20 +12,16 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from .._util import sort_levels
 from ..exceptions import ValidationError
 from ..params import categorical_layout
-from .base import ParametricAdapter, TableSchema
+from .base import ParametricAdapter, _columns_setting
+from .schema import TableSchema, levels_of
 
 __all__ = ["CategoricalAdapter"]
 
 #: refuse joint tables with more cells than this (the multinomial would be mostly empty)
 MAX_JOINT_CELLS = 100_000
-
-
-def _levels_of(s: pd.Series) -> tuple:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return tuple(s.cat.categories)
-    return tuple(sorted(pd.unique(s), key=lambda v: (str(type(v)), v)))
 
 
 def _multinomial(n: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -43,7 +39,8 @@ class CategoricalAdapter(ParametricAdapter):
     ----------
     columns : list of str, optional
         Columns to model (default: every column). Float columns are refused; category, string,
-        bool and integer columns are modelled by their levels.
+        bool and integer columns are modelled by their levels. Samples are ``category``
+        columns with every level, except integer and boolean columns, which keep their dtype.
     joint : bool, default False
         False: independent marginals, parameters ``p[col=level]``.
         True: one multinomial over joint cells, parameters ``p[a=x,b=y]``.
@@ -64,53 +61,51 @@ class CategoricalAdapter(ParametricAdapter):
         self.columns = columns
         self.joint = joint
 
-    def _bind(self, data: pd.DataFrame, *, strict: bool) -> TableSchema:
-        cols = list(data.columns) if self.columns is None else list(self.columns)
-        problems = []
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            problems.append(f"column(s) {missing} not in the table; available: {list(data.columns)}.")
-        cols = [c for c in cols if c in data.columns]
+    def settings_problems(self) -> list[str]:
+        if not isinstance(self.joint, (bool, np.bool_)):
+            return [f"`joint` must be True or False; got {self.joint!r}."]
+        return []
+
+    def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:
+        problems: list[str] = []
+        cols = _columns_setting(self.columns, data, problems)
         floats = [c for c in cols if pd.api.types.is_float_dtype(data[c])]
         if floats:
             problems.append(
                 f"the categorical adapter models discrete columns; column(s) {floats} hold "
                 "floats. Use adapter 'gaussian' or 'mixed' for continuous columns."
             )
-        if not cols:
+        if not cols and not problems:
             problems.append("no columns to model; give at least one categorical column.")
-        if problems:
-            raise ValidationError(problems)
-        sub = data[cols]
-        levels = {}
-        for c in cols:
-            lv = _levels_of(sub[c])
-            if strict and sub[c].nunique() < 2:
-                raise ValidationError(
-                    f"column {c!r} has a single level in the data: there is nothing to audit. "
-                    "Drop it or choose other columns with columns=[...]."
+        if strict:
+            single = [c for c in cols if data[c].nunique() < 2]
+            if single:
+                problems.append(
+                    f"column(s) {single} have a single level in the data: there is nothing to "
+                    "audit. Drop them or choose other columns with columns=[...]."
                 )
-            levels[c] = lv
-        kinds = {c: "categorical" for c in cols}
-        schema = TableSchema(tuple(cols), kinds, {c: sub[c].dtype for c in cols}, levels)
-        self._bind_schema(schema)
-        return schema
+        if isinstance(self.joint, (bool, np.bool_)) and self.joint and cols:
+            cells = int(np.prod([len(levels_of(data[c])) for c in cols], dtype=float))
+            if cells > MAX_JOINT_CELLS:
+                problems.append(
+                    f"joint=True over {cols} gives {cells} cells (more than {MAX_JOINT_CELLS}); "
+                    "use joint=False (independent marginals) or fewer columns."
+                )
+        return problems
+
+    def _schema_for(self, data: pd.DataFrame) -> TableSchema:
+        cols = list(data.columns) if self.columns is None else list(self.columns)
+        return TableSchema.from_frame(data[cols], {c: "categorical" for c in cols})
 
     def _bind_schema(self, schema: TableSchema) -> None:
         cols = list(schema.columns)
         self.columns_ = cols
         self.levels_ = {c: tuple(schema.levels[c]) for c in cols}
-        self._dtypes = dict(schema.dtypes)
+        self._sample_dtypes = {c: schema.sample_dtype(c) for c in cols}
         sizes = [len(self.levels_[c]) for c in cols]
         self._sizes = sizes
         if self.joint:
-            cells = int(np.prod(sizes, dtype=float))
-            if cells > MAX_JOINT_CELLS:
-                raise ValidationError(
-                    f"joint=True over {cols} gives {cells} cells (more than {MAX_JOINT_CELLS}); "
-                    "use joint=False (independent marginals) or fewer columns."
-                )
-            self._blocks = [(0, cells)]
+            self._blocks = [(0, int(np.prod(sizes)))]
         else:
             blocks, start = [], 0
             for k in sizes:
@@ -120,12 +115,14 @@ class CategoricalAdapter(ParametricAdapter):
         self.layout_ = categorical_layout(cols, self.levels_, joint=bool(self.joint))
 
     def encode(self, data: pd.DataFrame) -> np.ndarray:
+        """One int64 code column per block: per column (independent), or the joint cell index."""
+        self._require_columns(data, self.columns_)
         codes = []
         for c in self.columns_:
             s = data[c]
             cat = pd.Categorical(s, categories=list(self.levels_[c]))
             if (cat.codes < 0).any():
-                unknown = sorted(set(pd.unique(s[cat.codes < 0])), key=str)
+                unknown = list(sort_levels(set(pd.unique(s[cat.codes < 0]))))
                 raise ValidationError(
                     f"column {c!r} holds level(s) {unknown} unseen when the model was fitted."
                 )
@@ -177,11 +174,11 @@ class CategoricalAdapter(ParametricAdapter):
             codes = list(np.unravel_index(codes[0], self._sizes))
         out = {}
         for c, code in zip(self.columns_, codes):
-            levels = self.levels_[c]
-            if isinstance(self._dtypes[c], pd.CategoricalDtype) or self._dtypes[c] is np.dtype(object):
-                out[c] = pd.Categorical.from_codes(code, categories=list(levels))
-            else:
-                out[c] = np.asarray(levels, dtype=self._dtypes[c])[code]
+            levels, dtype = self.levels_[c], self._sample_dtypes[c]
+            if isinstance(dtype, pd.CategoricalDtype):
+                out[c] = pd.Categorical.from_codes(code, dtype=dtype)
+            else:  # integer and boolean columns keep their dtype
+                out[c] = np.asarray(levels, dtype=dtype)[code]
         return pd.DataFrame(out)
 
     def degenerate(self, theta) -> list[str]:

@@ -12,13 +12,12 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ValidationError
+from .._util import ESTIMATORS
 from ..params import gaussian_layout
-from .base import ParametricAdapter, TableSchema, _is_numeric
+from .base import ParametricAdapter, _columns_setting
+from .schema import TableSchema, is_numeric
 
 __all__ = ["GaussianAdapter"]
-
-_ESTIMATORS = ("unbiased", "mle")
 
 
 def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
@@ -101,45 +100,36 @@ class GaussianAdapter(ParametricAdapter):
         self.columns = columns
         self.estimator = estimator
 
-    # -- binding ----------------------------------------------------------------------------
-    def _bind(self, data: pd.DataFrame, *, strict: bool) -> TableSchema:
-        problems = []
-        if self.estimator not in _ESTIMATORS:
-            problems.append(
-                f"`estimator` must be one of {list(_ESTIMATORS)}; got {self.estimator!r}."
-            )
-        cols = list(data.columns) if self.columns is None else list(self.columns)
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            problems.append(f"column(s) {missing} not in the table; available: {list(data.columns)}.")
-        cols = [c for c in cols if c in data.columns]
-        text = [c for c in cols if not _is_numeric(data[c])]
+    # -- settings and columns ---------------------------------------------------------------
+    def settings_problems(self) -> list[str]:
+        if self.estimator not in ESTIMATORS:
+            return [f"`estimator` must be one of {list(ESTIMATORS)}; got {self.estimator!r}."]
+        return []
+
+    def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:
+        problems: list[str] = []
+        cols = _columns_setting(self.columns, data, problems)
+        text = [c for c in cols if not is_numeric(data[c])]
         if text:
             problems.append(
                 f"the gaussian adapter models numeric columns only; column(s) {text} are not "
                 "numeric. Choose numeric columns (columns=[...]) or use adapter 'mixed' for "
                 "tables with categorical columns."
             )
-        if not cols:
+        if not cols and not problems:
             problems.append("no columns to model; give at least one numeric column.")
-        if problems:
-            raise ValidationError(problems)
-        sub = data[cols]
-        if not np.isfinite(sub.to_numpy(dtype=float)).all():
-            bad = [c for c in cols if not np.isfinite(sub[c].to_numpy(dtype=float)).all()]
-            raise ValidationError(f"column(s) {bad} hold infinite values; remove those rows.")
         if strict:
-            const = [c for c in cols if sub[c].nunique() < 2]
+            const = [c for c in cols if c not in text and data[c].nunique() < 2]
             if const:
-                raise ValidationError(
+                problems.append(
                     f"column(s) {const} are constant: a Gaussian with zero variance cannot be "
                     "audited. Drop the column(s) or choose others with columns=[...]."
                 )
-        if len(sub) < 2:
-            raise ValidationError("at least 2 rows are needed to fit a Gaussian.")
-        schema = TableSchema.from_frame(sub)
-        self._bind_schema(schema)
-        return schema
+        return problems
+
+    def _schema_for(self, data: pd.DataFrame) -> TableSchema:
+        cols = list(data.columns) if self.columns is None else list(self.columns)
+        return TableSchema.from_frame(data[cols], {c: "numeric" for c in cols})
 
     def _bind_schema(self, schema: TableSchema) -> None:
         cols = list(schema.columns)
@@ -148,6 +138,8 @@ class GaussianAdapter(ParametricAdapter):
         self.layout_ = gaussian_layout(cols)
 
     def encode(self, data: pd.DataFrame) -> np.ndarray:
+        """The modelled columns as floats, in ``columns_`` order (shape (n, p))."""
+        self._require_columns(data, self.columns_)
         return data[self.columns_].to_numpy(dtype=float)
 
     # -- statistics and estimator -----------------------------------------------------------

@@ -12,11 +12,11 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ValidationError
 from ..params import concat_layouts
-from .base import ParametricAdapter, TableSchema, _is_numeric
+from .base import ParametricAdapter
 from .categorical import CategoricalAdapter
 from .gaussian import GaussianAdapter
+from .schema import TableSchema, is_numeric
 
 __all__ = ["MixedAdapter"]
 
@@ -27,8 +27,9 @@ class MixedAdapter(ParametricAdapter):
     Parameters
     ----------
     numeric, categorical : list of str, optional
-        The two blocks. By default numeric dtypes (not bool) go to the Gaussian block and every
-        other column to the categorical block.
+        The two blocks, obeyed as given (an integer column in ``categorical`` is categorical).
+        A block left out takes the remaining columns by dtype: numeric dtypes (not bool) go to
+        the Gaussian block, every other column to the categorical block.
     estimator : {"unbiased", "mle"}
         Passed to the Gaussian block.
     joint : bool, default False
@@ -53,20 +54,33 @@ class MixedAdapter(ParametricAdapter):
         self.estimator = estimator
         self.joint = joint
 
+    def settings_problems(self) -> list[str]:
+        problems = []
+        for what in ("numeric", "categorical"):
+            value = getattr(self, what)
+            if value is not None and (isinstance(value, str) or not hasattr(value, "__iter__")):
+                problems.append(f"`{what}` must be a list of column names; got {value!r}.")
+        if not problems:
+            both = sorted(set(self.numeric or []) & set(self.categorical or []), key=str)
+            if both:
+                problems.append(
+                    f"column(s) {both} are in both the numeric and categorical blocks; put each "
+                    "column in one block."
+                )
+        problems += GaussianAdapter(estimator=self.estimator).settings_problems()
+        problems += CategoricalAdapter(joint=self.joint).settings_problems()
+        return problems
+
     def _split(self, data: pd.DataFrame) -> tuple[list, list]:
-        if self.numeric is None and self.categorical is None:
-            num = [c for c in data.columns if _is_numeric(data[c])]
-            cat = [c for c in data.columns if c not in num]
-        else:
-            num = list(self.numeric or [])
-            cat = list(self.categorical or [])
-            if self.numeric is None:
-                num = [c for c in data.columns if _is_numeric(data[c]) and c not in cat]
-            if self.categorical is None:
-                cat = [c for c in data.columns if not _is_numeric(data[c]) and c not in num]
-        both = sorted(set(num) & set(cat))
-        if both:
-            raise ValidationError(f"column(s) {both} are in both the numeric and categorical blocks.")
+        """The two blocks: the user's, then every other column by its dtype (numeric dtypes but
+        bool to the Gaussian block, the rest to the categorical block)."""
+        given = [c for block in (self.numeric, self.categorical) if block for c in block]
+        num = list(self.numeric) if self.numeric is not None else None
+        cat = list(self.categorical) if self.categorical is not None else None
+        if num is None:
+            num = [c for c in data.columns if is_numeric(data[c]) and c not in given]
+        if cat is None:
+            cat = [c for c in data.columns if not is_numeric(data[c]) and c not in given]
         return num, cat
 
     def _blocks_for(self, num, cat):
@@ -74,34 +88,33 @@ class MixedAdapter(ParametricAdapter):
         c = CategoricalAdapter(columns=cat, joint=self.joint) if cat else None
         return g, c
 
-    def _bind(self, data: pd.DataFrame, *, strict: bool) -> TableSchema:
+    def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:
+        if any(
+            v is not None and (isinstance(v, str) or not hasattr(v, "__iter__"))
+            for v in (self.numeric, self.categorical)
+        ):
+            return []  # reported by settings_problems
         num, cat = self._split(data)
-        g, c = self._blocks_for(num, cat)
         problems = []
-        for block in (g, c):
-            if block is None:
-                continue
-            try:
-                block._bind(data, strict=strict)
-            except ValidationError as exc:
-                problems += exc.problems
-        if problems:
-            raise ValidationError(problems)
-        schema = TableSchema.from_frame(data[num + cat])
-        self._set_blocks(g, c, num, cat)
-        return schema
+        for block in self._blocks_for(num, cat):
+            if block is not None:
+                problems += block._column_problems(data, strict=strict)
+        if not num and not cat:
+            problems.append("no columns to model; give a table with at least one column.")
+        return problems
+
+    def _schema_for(self, data: pd.DataFrame) -> TableSchema:
+        num, cat = self._split(data)
+        kinds = {**{c: "numeric" for c in num}, **{c: "categorical" for c in cat}}
+        return TableSchema.from_frame(data[num + cat], kinds)
 
     def _bind_schema(self, schema: TableSchema) -> None:
-        num = [c for c in schema.columns if schema.kinds[c] == "numeric"]
-        cat = [c for c in schema.columns if schema.kinds[c] == "categorical"]
+        num, cat = schema.columns_of("numeric"), schema.columns_of("categorical")
         g, c = self._blocks_for(num, cat)
         if g is not None:
-            g._bind_schema(TableSchema(tuple(num), {k: "numeric" for k in num},
-                                       {k: schema.dtypes[k] for k in num}, {}))
+            g._bind_schema(schema.subset(num))
         if c is not None:
-            c._bind_schema(TableSchema(tuple(cat), {k: "categorical" for k in cat},
-                                       {k: schema.dtypes[k] for k in cat},
-                                       {k: schema.levels[k] for k in cat}))
+            c._bind_schema(schema.subset(cat))
         self._set_blocks(g, c, num, cat)
 
     def _set_blocks(self, g, c, num, cat) -> None:
@@ -112,6 +125,7 @@ class MixedAdapter(ParametricAdapter):
         self._pg = len(g.layout_) if g is not None else 0
 
     def encode(self, data: pd.DataFrame) -> np.ndarray:
+        """The Gaussian block's columns (floats), then the categorical block's codes (as floats)."""
         parts = []
         if self.gaussian_ is not None:
             parts.append(self.gaussian_.encode(data))

@@ -11,9 +11,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ValidationError
 from ..params import poisson_layout
-from .base import ParametricAdapter, TableSchema, _is_numeric
+from .base import ParametricAdapter, _columns_setting
+from .schema import TableSchema, is_numeric
 
 __all__ = ["PoissonAdapter"]
 
@@ -34,46 +34,45 @@ class PoissonAdapter(ParametricAdapter):
     def __init__(self, columns=None):
         self.columns = columns
 
-    def _bind(self, data: pd.DataFrame, *, strict: bool) -> TableSchema:
-        cols = list(data.columns) if self.columns is None else list(self.columns)
-        problems = []
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            problems.append(f"column(s) {missing} not in the table; available: {list(data.columns)}.")
-        cols = [c for c in cols if c in data.columns]
+    def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:
+        problems: list[str] = []
+        cols = _columns_setting(self.columns, data, problems)
         bad = []
         for c in cols:
             s = data[c]
-            if not _is_numeric(s):
+            if not is_numeric(s):
                 bad.append(c)
                 continue
-            v = s.to_numpy(dtype=float)
-            if not (np.isfinite(v).all() and (v >= 0).all() and (v == np.round(v)).all()):
+            v = s.dropna().to_numpy(dtype=float)
+            v = v[np.isfinite(v)]  # missing and infinite cells are reported by the table checks
+            if not ((v >= 0).all() and (v == np.round(v)).all()):
                 bad.append(c)
         if bad:
             problems.append(
                 f"the poisson adapter models counts (non-negative integers); column(s) {bad} are "
                 "not counts. Choose count columns with columns=[...]."
             )
-        if not cols:
+        if not cols and not problems:
             problems.append("no columns to model; give at least one count column.")
-        if problems:
-            raise ValidationError(problems)
         if strict:
-            zero = [c for c in cols if data[c].sum() == 0]
+            zero = [c for c in cols if c not in bad and data[c].sum() == 0]
             if zero:
-                raise ValidationError(
+                problems.append(
                     f"column(s) {zero} are all zero: a Poisson with rate 0 cannot be audited."
                 )
-        schema = TableSchema.from_frame(data[cols])
-        self._bind_schema(schema)
-        return schema
+        return problems
+
+    def _schema_for(self, data: pd.DataFrame) -> TableSchema:
+        cols = list(data.columns) if self.columns is None else list(self.columns)
+        return TableSchema.from_frame(data[cols], {c: "count" for c in cols})
 
     def _bind_schema(self, schema: TableSchema) -> None:
         self.columns_ = list(schema.columns)
         self.layout_ = poisson_layout(self.columns_)
 
     def encode(self, data: pd.DataFrame) -> np.ndarray:
+        """The count columns as floats, in ``columns_`` order."""
+        self._require_columns(data, self.columns_)
         return data[self.columns_].to_numpy(dtype=float)
 
     def stats_from_encoded(self, X: np.ndarray) -> dict:

@@ -18,9 +18,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ValidationError
 from ..params import level_labels, regression_layout
-from .base import BaseAdapter, TableSchema, _as_rng, _is_numeric
+from .base import BaseAdapter, LearnedFromReal, as_rng
+from .schema import TableSchema, is_numeric, levels_of
 
 __all__ = ["LinearRegressionAdapter", "LogisticRegressionAdapter"]
 
@@ -71,47 +71,82 @@ class _RegressionAdapter(BaseAdapter):
         self.target = target
         self.features = features
 
-    # -- design matrix --------------------------------------------------------------------
-    def _bind(self, data: pd.DataFrame, *, strict: bool) -> None:
+    # -- settings and columns -------------------------------------------------------------
+    def settings_problems(self) -> list[str]:
         problems = []
         if self.target is None:
             problems.append(f"the {self.name} adapter needs `target=` (the column to predict).")
-        elif self.target not in data.columns:
+        f = self.features
+        if f is not None and (isinstance(f, str) or not hasattr(f, "__iter__")):
+            problems.append(f"`features` must be a list of column names; got {f!r}.")
+        return problems
+
+    def _feature_list(self, data: pd.DataFrame) -> list:
+        if self.features is None:
+            return [c for c in data.columns if c != self.target]
+        return list(self.features)
+
+    def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:
+        problems = []
+        if self.target is not None and self.target not in data.columns:
             problems.append(
                 f"target {self.target!r} is not a column; available: {list(data.columns)}."
             )
-        feats = (
-            [c for c in data.columns if c != self.target]
-            if self.features is None
-            else list(self.features)
-        )
+        f = self.features
+        if f is not None and (isinstance(f, str) or not hasattr(f, "__iter__")):
+            return problems
+        feats = self._feature_list(data)
         missing = [c for c in feats if c not in data.columns]
         if missing:
             problems.append(f"feature column(s) {missing} not in the table.")
         if not feats:
             problems.append("no feature columns; give at least one with features=[...].")
-        if problems:
-            raise ValidationError(problems)
-        self._check_target(data[self.target])
-        sub = data[feats + [self.target]]
-        self.schema_ = TableSchema.from_frame(sub)
-        self.features_ = feats
-        coefs, levels = [], {}
-        for c in feats:
-            if _is_numeric(data[c]):
-                coefs.append(c)
-            else:
-                lv = list(self.schema_.levels[c])
-                levels[c] = lv
-                coefs += [(c, v) for v in level_labels(lv)[1:]]
-        self._levels = levels
-        self.layout_ = regression_layout(coefs, noise=self._has_noise)
+        if self.target in feats:
+            problems.append(f"the target {self.target!r} cannot also be a feature.")
+        if self.target is not None and self.target in data.columns:
+            msg = self._target_problem(data[self.target])
+            if msg:
+                problems.append(msg)
         if strict:
-            const = [c for c in feats if _is_numeric(data[c]) and data[c].nunique() < 2]
+            const = [
+                c for c in feats
+                if c in data.columns and is_numeric(data[c]) and data[c].nunique() < 2
+            ]
             if const:
-                raise ValidationError(
+                problems.append(
                     f"feature column(s) {const} are constant; drop them with features=[...]."
                 )
+        return problems
+
+    # -- binding --------------------------------------------------------------------------
+    def _learn(self, data: pd.DataFrame) -> LearnedFromReal:
+        feats = self._feature_list(data)
+        schema = TableSchema.from_frame(data[feats + [self.target]])
+        return LearnedFromReal(schema, self._learn_extra(data[self.target], schema))
+
+    def _learn_extra(self, y: pd.Series, schema: TableSchema) -> dict:
+        return {}
+
+    def _bind_learned(self, learned: LearnedFromReal) -> None:
+        schema = learned.schema
+        feats = [c for c in schema.columns if c != self.target]
+        coefs, levels = [], {}
+        for c in feats:
+            if schema.kinds[c] == "categorical":
+                lv = list(schema.levels[c])
+                levels[c] = lv
+                coefs += [(c, v) for v in level_labels(lv)[1:]]
+            else:
+                coefs.append(c)
+        self.features_ = feats
+        self._levels = levels
+        self.layout_ = regression_layout(coefs, noise=self._has_noise)
+        self._bind_extra(learned)
+        self.learned_ = learned
+        self.schema_ = schema
+
+    def _bind_extra(self, learned: LearnedFromReal) -> None:
+        pass
 
     def _design(self, data: pd.DataFrame) -> np.ndarray:
         cols = [np.ones(len(data))]
@@ -127,31 +162,37 @@ class _RegressionAdapter(BaseAdapter):
     # -- contract -------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, rng=None):
         """Fit on real rows; their feature rows become the pool features are resampled from."""
-        data = self.validate(data)
-        self._bind(data, strict=True)
+        data = self.validate(data, strict=True)
+        self._bind_learned(self._learn(data))
         self.feature_pool_ = data[self.features_].reset_index(drop=True)
         self._fit_rows(data)
         return self
 
-    def fit_generated(self, data: pd.DataFrame, *, rng=None):
-        """Refit on a generated table, keeping generation 0's feature pool."""
+    def fit_generated(self, data: pd.DataFrame, *, rng=None, learned: LearnedFromReal | None = None):
+        """Refit on a generated table. A fitted model keeps its schema and its feature pool;
+        an unfitted one binds to ``learned`` (or to ``data``) and takes ``data``'s feature rows
+        as its pool (generation 0's rows)."""
         if getattr(self, "feature_pool_", None) is None:
-            data = self.validate(data)
-            self._bind(data, strict=False)
+            if learned is not None:
+                self._bind_learned(self._check_learned(learned))
+            else:
+                data = self.validate(data, strict=False)
+                self._bind_learned(self._learn(data))
             self.feature_pool_ = data[self.features_].reset_index(drop=True)
         self._fit_rows(data)
         return self
 
     def sample(self, n: int, *, rng=None) -> pd.DataFrame:
+        """Resample feature rows from the pool and draw the target; ``rng`` is required."""
         self._check_fitted("sampling")
         n = self._sample_count(n)
-        rng = _as_rng(rng)
+        rng = as_rng(rng)
         idx = rng.integers(0, len(self.feature_pool_), size=n)
         feats = self.feature_pool_.iloc[idx].reset_index(drop=True)
         X = self._design(feats)
         out = feats.copy()
         out[self.target] = self._draw_target(X, rng)
-        return self.schema_.conform(out[self.features_ + [self.target]])
+        return self.schema_.conform(out[self.features_ + [self.target]], source=self.name)
 
     def _params_series(self) -> pd.Series:
         return pd.Series(self._param_values(), index=list(self.parameter_names_), name="value")
@@ -160,7 +201,6 @@ class _RegressionAdapter(BaseAdapter):
         """Mean loss on real rows: log-loss (logistic) or squared error (linear)."""
         self._check_fitted("scoring")
         return float(np.mean(self._loss(data)))
-
 
 
 class LinearRegressionAdapter(_RegressionAdapter):
@@ -188,12 +228,13 @@ class LinearRegressionAdapter(_RegressionAdapter):
     name: ClassVar[str] = "linear"
     _has_noise = True
 
-    def _check_target(self, y: pd.Series) -> None:
-        if not _is_numeric(y):
-            raise ValidationError(
+    def _target_problem(self, y: pd.Series) -> str | None:
+        if not is_numeric(y):
+            return (
                 f"the linear adapter needs a numeric target; {self.target!r} is not numeric "
                 "(use adapter 'logistic' for a binary target)."
             )
+        return None
 
     def _fit_rows(self, data: pd.DataFrame) -> None:
         X = self._design(data)
@@ -217,7 +258,8 @@ class LinearRegressionAdapter(_RegressionAdapter):
 class LogisticRegressionAdapter(_RegressionAdapter):
     """Logistic regression for a binary target, fitted by maximum likelihood (IRLS).
 
-    The target's second level (in category order, or the larger value) is the positive class.
+    The target's second level (in category order, or in the package's level order: the larger
+    number, the later text) is the positive class.
 
     Examples
     --------
@@ -233,17 +275,20 @@ class LogisticRegressionAdapter(_RegressionAdapter):
     name: ClassVar[str] = "logistic"
     _has_noise = False
 
-    def _check_target(self, y: pd.Series) -> None:
-        levels = (
-            list(y.cat.categories) if isinstance(y.dtype, pd.CategoricalDtype)
-            else sorted(pd.unique(y), key=str)
-        )
+    def _target_problem(self, y: pd.Series) -> str | None:
+        levels = list(levels_of(y))
         if len(levels) != 2:
-            raise ValidationError(
+            return (
                 f"the logistic adapter needs a binary target; {self.target!r} has "
                 f"{len(levels)} level(s): {levels[:6]}."
             )
-        self.classes_ = levels
+        return None
+
+    def _learn_extra(self, y: pd.Series, schema: TableSchema) -> dict:
+        return {"classes": levels_of(y)}
+
+    def _bind_extra(self, learned: LearnedFromReal) -> None:
+        self.classes_ = list(learned.extra["classes"])
 
     def _fit_rows(self, data: pd.DataFrame) -> None:
         X = self._design(data)

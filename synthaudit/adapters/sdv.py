@@ -7,14 +7,19 @@ SDV (and torch, which it pulls in) is imported only inside the adapter's methods
 What the adapter does around SDV (tested in ``tests/test_sdv_adapter.py``):
 
 * **Metadata once, without ranges.** The metadata is detected once, from the real table (the
-  first ``fit``), and reused for every later generation: clones share it (see
-  :class:`~synthaudit.adapters.external.SynthesizerAdapter`). Its range keys (``range_min``,
+  first ``fit``), kept in the frozen ``learned_`` (as JSON text) and reused for every later
+  generation (see :class:`~synthaudit.adapters._synth.SynthesizerAdapter`). Its range keys (``range_min``,
   ``range_max``, ``range_values``, ``decimal_places``, any other ``range_*`` but
   ``range_is_nullable``) are stripped, because SDV validates training data against them: a
   later generation whose values leave the real range would fail with "Out of range values".
   The sdtypes follow the real table's schema, like the reference model: numeric columns are
   ``numerical``, every other column ``categorical`` (give integer codes a ``category`` dtype
   to have them modelled as categories). Keys (primary, alternate, sequence) are dropped.
+* **Settings as given.** ``__init__`` stores its arguments unchanged; the defaults SDV needs
+  (the synthesizer's canonical name, GaussianCopula's ``default_distribution="norm"``, the
+  categorical marginals) are resolved at fit time into ``synthesizer_kwargs_``, and
+  :meth:`SDVAdapter.effective_params` gives the settings with the defaults resolved (what the
+  provenance records).
 * **No clipping, no rounding by SDV.** ``enforce_min_max_values=False`` and
   ``enforce_rounding=False`` by default (both recorded in ``get_params``), so samples may leave
   the training range: clipping would hide drift. Integer columns are rounded by synthaudit when
@@ -31,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib.util
+import json
 import sys
 import warnings
 
@@ -38,8 +44,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import AdapterError, MissingDependencyError, ValidationError
-from .base import TableSchema
-from .external import SynthesizerAdapter, _seed, _to_plain
+from ._synth import SynthesizerAdapter, int_seed, to_plain
+from .schema import TableSchema
 
 __all__ = ["SYNTHESIZERS", "SDVAdapter", "make_sdv_adapter", "sdv_metadata"]
 
@@ -82,15 +88,20 @@ def _import_sdv():
     return single_table, Metadata
 
 
-def _synthesizer_key(name) -> str:
+def _normalise(name) -> str:
     key = str(name).strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
+    return _ALIASES.get(key, key)
+
+
+def _synthesizer_key(name) -> str:
+    key = _normalise(name)
     if key not in SYNTHESIZERS:
-        raise ValidationError(
-            f"unknown SDV synthesizer {name!r}; available: "
-            f"{', '.join('sdv:' + k for k in SYNTHESIZERS)}."
-        )
+        raise ValidationError(_unknown(name))
     return key
+
+
+def _unknown(name) -> str:
+    return f"unknown SDV synthesizer {name!r}; available: {', '.join('sdv:' + k for k in SYNTHESIZERS)}."
 
 
 def make_sdv_adapter(name: str, **settings) -> SDVAdapter:
@@ -122,7 +133,7 @@ def sdv_metadata(data: pd.DataFrame, schema: TableSchema | None = None) -> dict:
     """
     _, Metadata = _import_sdv()
     schema = schema or TableSchema.from_frame(data)
-    plain = _to_plain(data[list(schema.columns)])
+    plain = to_plain(data[list(schema.columns)])
     with _quiet():
         md = Metadata.detect_from_dataframes({TABLE: plain}).to_dict()
     table = md["tables"][TABLE]
@@ -181,8 +192,9 @@ class SDVAdapter(SynthesizerAdapter):
         Which ``sdv.single_table`` synthesizer.
     synthesizer_kwargs : dict, optional
         Passed to the synthesizer's constructor (e.g. ``{"epochs": 10}``). For GaussianCopula,
-        ``default_distribution="norm"`` is added unless given (SDV's default, ``"beta"``, is
-        several times slower to fit); it is recorded here, so in the provenance.
+        ``default_distribution="norm"`` is used unless given (SDV's default, ``"beta"``, is
+        several times slower to fit); the keywords a fit used are in ``synthesizer_kwargs_``
+        and :meth:`effective_params` (recorded in the provenance).
     categorical_distribution : str or None, default "uniform"
         GaussianCopula only: the marginal used for categorical columns unless
         ``numerical_distributions`` names them. SDV encodes a category as a value spread
@@ -224,46 +236,71 @@ class SDVAdapter(SynthesizerAdapter):
         enforce_rounding: bool = False,
         categorical_distribution: str | None = "uniform",
     ):
-        key = _synthesizer_key(synthesizer)
-        kwargs = dict(synthesizer_kwargs or {})
-        clash = sorted(set(kwargs) & {"metadata", "enforce_min_max_values", "enforce_rounding"})
-        if clash:
-            raise ValidationError(
-                f"`synthesizer_kwargs` must not set {clash}: the metadata is detected from the "
-                "real table, and enforce_* are the adapter's own settings."
-            )
-        if key == "gaussian_copula":
-            kwargs.setdefault("default_distribution", "norm")
-        self.synthesizer = key
-        self.synthesizer_kwargs = kwargs
+        self.synthesizer = synthesizer
+        self.synthesizer_kwargs = synthesizer_kwargs
         self.enforce_min_max_values = enforce_min_max_values
         self.enforce_rounding = enforce_rounding
         self.categorical_distribution = categorical_distribution
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        return f"sdv:{self.synthesizer}"
+        return f"sdv:{_normalise(self.synthesizer)}"
 
-    def get_params(self) -> dict:
-        params = super().get_params()
-        params["synthesizer_kwargs"] = copy.deepcopy(params["synthesizer_kwargs"])
+    def settings_problems(self) -> list[str]:
+        problems = []
+        if _normalise(self.synthesizer) not in SYNTHESIZERS:
+            problems.append(_unknown(self.synthesizer))
+        kwargs = self.synthesizer_kwargs
+        if kwargs is not None and not isinstance(kwargs, dict):
+            problems.append(
+                f"`synthesizer_kwargs` must be a dict of SDV settings; got {type(kwargs).__name__}."
+            )
+        else:
+            clash = sorted(set(kwargs or {}) & {"metadata", "enforce_min_max_values",
+                                                  "enforce_rounding"})
+            if clash:
+                problems.append(
+                    f"`synthesizer_kwargs` must not set {clash}: the metadata is detected from "
+                    "the real table, and enforce_* are the adapter's own settings."
+                )
+        for what in ("enforce_min_max_values", "enforce_rounding"):
+            if not isinstance(getattr(self, what), (bool, np.bool_)):
+                problems.append(f"`{what}` must be True or False; got {getattr(self, what)!r}.")
+        return problems
+
+    def _resolved_kwargs(self) -> dict:
+        """``synthesizer_kwargs`` with the adapter's defaults (GaussianCopula's
+        ``default_distribution="norm"``: SDV's ``"beta"`` is several times slower to fit)."""
+        kwargs = copy.deepcopy(dict(self.synthesizer_kwargs or {}))
+        if _normalise(self.synthesizer) == "gaussian_copula":
+            kwargs.setdefault("default_distribution", "norm")
+        return kwargs
+
+    def effective_params(self) -> dict:
+        """The settings with the defaults resolved: the canonical synthesizer name and the
+        synthesizer keywords a fit uses (before the per-column categorical marginals, which
+        depend on the table and are in ``synthesizer_kwargs_`` after fit)."""
+        params = copy.deepcopy(self.get_params())
+        params["synthesizer"] = _normalise(self.synthesizer)
+        params["synthesizer_kwargs"] = self._resolved_kwargs()
         return params
 
     def _describe(self) -> str:
-        return f"SDV {SYNTHESIZERS[self.synthesizer]}"
+        return f"SDV {SYNTHESIZERS.get(_normalise(self.synthesizer), self.synthesizer)}"
 
     # -- SynthesizerAdapter hooks -------------------------------------------------------------
     def _learn_real(self, data: pd.DataFrame, schema: TableSchema) -> dict:
-        return {"metadata": sdv_metadata(data, schema)}
+        _check_installed()
+        return {"metadata": json.dumps(sdv_metadata(data, schema))}
 
-    def _new_synthesizer(self):
+    def _new_synthesizer(self, meta_dict: dict):
         single_table, Metadata = _import_sdv()
-        cls = getattr(single_table, SYNTHESIZERS[self.synthesizer])
+        key = _synthesizer_key(self.synthesizer)
+        cls = getattr(single_table, SYNTHESIZERS[key])
         with _quiet():
-            meta_dict = self._real_extra["metadata"]  # read only here
             metadata = Metadata.load_from_dict(copy.deepcopy(meta_dict))
-            kwargs = dict(self.synthesizer_kwargs)
-            if self.synthesizer == "gaussian_copula" and self.categorical_distribution:
+            kwargs = self._resolved_kwargs()
+            if key == "gaussian_copula" and self.categorical_distribution:
                 columns = meta_dict["tables"][TABLE]["columns"]
                 marginals = dict(kwargs.get("numerical_distributions") or {})
                 for col, spec in columns.items():
@@ -271,7 +308,7 @@ class SDVAdapter(SynthesizerAdapter):
                         marginals.setdefault(col, self.categorical_distribution)
                 kwargs["numerical_distributions"] = marginals
             try:
-                return cls(
+                synth = cls(
                     metadata,
                     enforce_min_max_values=self.enforce_min_max_values,
                     enforce_rounding=self.enforce_rounding,
@@ -281,12 +318,14 @@ class SDVAdapter(SynthesizerAdapter):
                 raise ValidationError(
                     f"bad `synthesizer_kwargs` for SDV {cls.__name__}: {exc}."
                 ) from None
+        return synth, kwargs
 
     def _fit_synthesizer(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
         self.synthesizer_ = None
-        synth = self._new_synthesizer()
-        plain = _to_plain(table)
-        seed = _seed(rng)
+        meta = json.loads(self.learned_.extra["metadata"])
+        synth, kwargs = self._new_synthesizer(meta)
+        plain = to_plain(table)
+        seed = int_seed(rng)
         with _quiet(), _global_seeds(seed):
             try:
                 synth.fit({TABLE: plain})
@@ -295,11 +334,12 @@ class SDVAdapter(SynthesizerAdapter):
                     f"{self._describe()}.fit failed: {type(exc).__name__}: {exc}"
                 ) from exc
         self.synthesizer_ = synth
-        self.metadata_ = copy.deepcopy(self._real_extra["metadata"])
+        self.synthesizer_kwargs_ = kwargs
+        self.metadata_ = meta
 
     def _sample_synthesizer(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         synth = self.synthesizer_
-        seed = _seed(rng)
+        seed = int_seed(rng)
         with _quiet(), _global_seeds(seed):
             try:
                 synth.reset_sampling()
