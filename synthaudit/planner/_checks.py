@@ -1,9 +1,4 @@
-"""Small input checks and the library version, as the planner's modules read them.
-
-# TODO(lead): _util — ``is_int``, ``version`` and ``ESTIMATORS`` are local copies of what
-# ``synthaudit/_util.py`` (``is_int``, ``version()``, ``ESTIMATORS``) provides after the merge;
-# replace the three with imports from there. ``is_real`` is the planner's own.
-"""
+"""Input checks of the planner's own (``is_real``); the shared ones come from ``synthaudit._util``."""
 
 from __future__ import annotations
 
@@ -11,13 +6,9 @@ import math
 
 import numpy as np
 
-#: Variance estimators of the Gaussian family.  TODO(lead): _util.ESTIMATORS
-ESTIMATORS = ("unbiased", "mle")
+from .._util import ESTIMATORS, is_int, version
 
-
-def is_int(x) -> bool:
-    """An integer that is not a bool.  TODO(lead): _util.is_int"""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+__all__ = ["ESTIMATORS", "is_int", "is_real", "version"]
 
 
 def is_real(x) -> bool:
@@ -27,10 +18,3 @@ def is_real(x) -> bool:
         and not isinstance(x, (bool, np.bool_))
         and math.isfinite(float(x))
     )
-
-
-def version() -> str:
-    """The package version, read where the rest of the package reads it.  TODO(lead): _util.version"""
-    from .. import __version__
-
-    return __version__
