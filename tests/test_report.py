@@ -168,8 +168,10 @@ def test_summary_and_verdict(mixed_report):
         assert key in s
     assert s["total_synthetic_rows"] == 60 * 40 and s["d"] == 7
     v = mixed_report.verdict()
-    assert "By generation 40" in v and "measured (95% CI" in v and "predicted" in v
-    assert "category level" in v and "Verdict:" in v
+    assert s["verdict_label"] == v.label and s["verdict"] == str(v)
+    assert str(v).startswith("Verdict:") and "category level" in str(v) and "95% CI" in str(v)
+    # the rare level is lost in most replications: the union of collapse signs is a majority
+    assert v.label == "collapses" and v.numbers.level_loss.value > 0.5
 
 
 def test_risk_falls_back_to_kl_from_parameters_and_says_when_unavailable():
@@ -191,7 +193,7 @@ def test_risk_falls_back_to_kl_from_parameters_and_says_when_unavailable():
                         n_replications=50, seed=1)
     rep2 = AuditReport.from_result(real)
     assert rep2.improvement_risk is None and rep2.improvement_table().empty
-    assert "not available" in rep2.verdict()
+    assert "No risk was measured" in str(rep2.verdict())
     held = sa.run_audit(sim.data, adapter="gaussian", schedule="const:80", n_generations=5,
                         n_replications=50, seed=1, holdout=0.2, metrics=[M.HoldoutNLL()])
     assert AuditReport.from_result(held).improvement_risk == "risk[holdout_nll]"
@@ -217,7 +219,9 @@ def test_non_replace_workflow_has_no_theory():
     rep = AuditReport.from_result(res)
     assert rep.collapse_table()["predicted"].isna().all()
     assert rep.improvement_table()["predicted"].isna().all()
-    assert "measured" in rep.verdict()
+    # no closed-form line for a workflow the theory does not describe
+    assert rep.theory_note() == "" and rep.summary()["schedule_collapses"] is None
+    assert "theory" not in rep.summary_text() and "S_T" not in str(rep.verdict())
 
 
 def test_wilson_interval():
@@ -268,9 +272,12 @@ def test_html_is_self_contained(mixed_report, tmp_path):
     assert path.read_text(encoding="utf-8") == page
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
     srcs = re.findall(r"src='([^']*)'", page)
-    assert len(srcs) == 5 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    shown = mixed_report.figures(informative_only=True)
+    assert len(srcs) == len(shown) >= 4
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
     assert "http://" not in page and "https://" not in page
-    assert "Configuration" in page and "Provenance" in page and "Verdict:" in page
+    assert "Settings (config)" in page and "Provenance" in page
+    assert mixed_report.verdict().label in page and "What was audited" in page
     frag = mixed_report._repr_html_()
     assert "data:image/png;base64," in frag and "<html" not in frag
     mixed_report.save(tmp_path / "summary.json")
@@ -282,8 +289,10 @@ def test_level_loss_share_counts_any_column():
     df = datasets.load("penguins")
     res = sa.run_audit(df, n_generations=30, n_replications=200, seed=0)
     rep = AuditReport.from_result(res)
-    p_cols = [i for i, q in enumerate(res.quantities) if q.startswith("p[")]
+    p_cols = np.concatenate([b.index for b in M.layout_of(res).categorical])
     ref = res.reference.iloc[p_cols].to_numpy()
     lost_any = ((res.values[:, 30, p_cols] == 0) & (ref > 0)).any(axis=1).mean()
+    assert 0.01 < lost_any < 0.95  # not a trivial comparison
     assert rep.summary()["level_loss_any"] == pytest.approx(lost_any)
-    assert f"{lost_any:.0%}" in rep.verdict()
+    assert rep.key_numbers().level_loss.value == pytest.approx(lost_any)
+    assert f"{lost_any:.0%}" in str(rep.verdict())
