@@ -28,7 +28,9 @@ Verdict: the loop degrades — the
 from ._stats import Estimate, wilson_interval
 from .compare import compare_schedules
 from .numbers import AuditReport
-from .verdict import LABELS, KeyNumbers, Verdict, verdict
+from .verdict import LABELS, KeyNumbers, Verdict
 
+# the function ``verdict`` stays in its module (``synthaudit.report.verdict.verdict``): binding
+# it here would hide the module of the same name
 __all__ = ["LABELS", "AuditReport", "Estimate", "KeyNumbers", "Verdict", "compare_schedules",
-           "verdict", "wilson_interval"]
+           "wilson_interval"]

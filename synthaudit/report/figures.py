@@ -49,11 +49,16 @@ _BANDS = ("q05", "q25", "median", "q75", "q95")
 
 
 def _figure(n_panels: int = 1, *, ncols: int | None = None, panel=(4.6, 3.2)):
+    """A grid of panels with fixed margins (in inches, so they do not depend on the grid):
+    matplotlib's constrained layout would cost about half of the report's time."""
     from matplotlib.figure import Figure
 
     ncols = ncols or min(max(n_panels, 1), 3)
     nrows = int(np.ceil(max(n_panels, 1) / ncols))
-    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained")
+    w, h = panel[0] * ncols, panel[1] * nrows + 0.35
+    fig = Figure(figsize=(w, h))
+    fig.subplots_adjust(left=0.75 / w, right=1 - 0.15 / w, bottom=0.5 / h, top=1 - 0.6 / h,
+                        wspace=0.9 / panel[0], hspace=0.95 / panel[1])
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n_panels:]:
         ax.set_visible(False)
@@ -114,8 +119,23 @@ def _y_scale(ax, values, extra=()) -> None:
         return
     lo, hi = float(v.min()), float(v.max())
     if hi / lo > LOG_RANGE:
+        from matplotlib.ticker import LogLocator, ScalarFormatter
+
         ax.set_yscale("log")
         ax.set_ylim(lo / 1.5, hi * 1.5)
+        decades = np.log10(hi / lo)
+        subs = (1.0,) if decades > 4 else (1.0, 2.0, 5.0) if decades > 1.5 else (1, 2, 3, 5)
+        ax.yaxis.set_major_locator(LogLocator(subs=subs))
+        fmt = ScalarFormatter()
+        fmt.set_scientific(decades > 4)
+        ax.yaxis.set_major_formatter(fmt)
+        ax.yaxis.set_minor_formatter(_null_formatter())
+
+
+def _null_formatter():
+    from matplotlib.ticker import NullFormatter
+
+    return NullFormatter()
 
 
 def _band(ax, df: pd.DataFrame, color=_MEASURED, label="median"):
@@ -219,10 +239,18 @@ def variance_figure(variance_table: pd.DataFrame, *, eps: float, parameters=None
     return fig
 
 
+def _by_last(frame: pd.DataFrame, key: str, col: str) -> list:
+    """Names ordered by their value of ``col`` at the last generation, largest first."""
+    last = frame[frame["generation"] == frame["generation"].max()]
+    return list(last.sort_values(col, ascending=False, kind="stable")[key])
+
+
 def collapse_figure(collapse_table: pd.DataFrame, level_loss_table: pd.DataFrame | None = None,
-                    *, labels=None, max_panels: int = 6):
+                    *, labels=None, max_panels: int = 6, max_level_panels: int = 3):
     """Measured collapse probability (95 % Wilson band) beside the exact prediction, per
-    Gaussian column; for categorical columns, the probability of having lost a level.
+    Gaussian column; for categorical columns, the probability of having lost a level. Panels
+    go from the largest probability at the last generation down; the y axis stops a little
+    above the largest value shown (a probability of a few percent stays readable).
 
     Frames: :meth:`AuditReport.collapse_table` and :meth:`AuditReport.level_loss_table`.
     """
@@ -230,12 +258,13 @@ def collapse_figure(collapse_table: pd.DataFrame, level_loss_table: pd.DataFrame
     skipped: dict = {}
     var = []
     if len(collapse_table):
-        var = _select(collapse_table, "parameter", dict.fromkeys(collapse_table["parameter"]),
+        var = _select(collapse_table, "parameter",
+                      _by_last(collapse_table, "parameter", "measured"),
                       ("measured", "predicted"), max_panels, skipped, atol=FLAT_PROBABILITY)
     lvl = []
     if len(lv):
-        lvl = _select(lv, "column", dict.fromkeys(lv["column"]), ("p_any_lost",), 3, skipped,
-                      atol=FLAT_PROBABILITY)
+        lvl = _select(lv, "column", _by_last(lv, "column", "p_any_lost"), ("p_any_lost",),
+                      max_level_panels, skipped, atol=FLAT_PROBABILITY)
     panels = [("var", n) for n in var] + [("lvl", c) for c in lvl]
     if not panels:
         if not len(collapse_table) and not len(lv):
@@ -260,9 +289,11 @@ def collapse_figure(collapse_table: pd.DataFrame, level_loss_table: pd.DataFrame
         ax.fill_between(x, d["ci_low"], d["ci_high"], color=_MEASURED, alpha=0.25, lw=0,
                         label="95 % CI")
         ax.plot(x, y, color=_MEASURED, marker="o", ms=2.5, lw=1, label="measured")
+        top = np.nanmax(d["ci_high"].to_numpy(dtype=float))
         if kind == "var" and np.isfinite(d["predicted"]).any():
             ax.plot(x, d["predicted"], color=_PREDICTED, ls="--", lw=1.4, label="theory")
-        ax.set_ylim(-0.02, 1.02)
+            top = max(top, np.nanmax(d["predicted"].to_numpy(dtype=float)))
+        ax.set_ylim(0, min(1.0, max(0.05, 1.15 * top)) + 0.01)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("generation")
         ax.set_ylabel(ylab)

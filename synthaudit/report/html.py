@@ -40,7 +40,7 @@ ROOT = "synthaudit-report"
 #: rows of a table shown before the fold
 TOP_ROWS = 10
 #: rows of a folded full table (beyond: the CSV or the trace)
-MAX_FULL_ROWS = 1500
+MAX_FULL_ROWS = 1000
 #: bytes of CSV embedded as downloads, all tables together
 CSV_BUDGET = 600_000
 
@@ -130,8 +130,27 @@ def _drop_empty(df: pd.DataFrame) -> pd.DataFrame:
     return df[keep]
 
 
+def _constant_columns(df: pd.DataFrame) -> dict:
+    """Columns with one value in every row (said once above the table instead)."""
+    if len(df) < 2:
+        return {}
+    out = {}
+    for c in df.columns:
+        col = df[c]
+        if col.dtype == object or col.dtype.kind in "iub":
+            if col.nunique(dropna=False) == 1:
+                out[c] = col.iloc[0]
+    return out
+
+
 def _df_html(df: pd.DataFrame) -> str:
     df = _drop_empty(df)
+    const = _constant_columns(df)
+    note = ""
+    if const:
+        df = df.drop(columns=list(const))
+        note = ("<p class='sa-muted'>In every row: " + _html.escape(" · ".join(
+            f"{str(k).replace('_', ' ')} = {_fmt_cell(v)}" for k, v in const.items())) + "</p>")
     text_cols = {c for c in df.columns if df[c].dtype == object}
     head = "".join(f"<th class='sa-text'>{_html.escape(str(c).replace('_', ' '))}</th>"
                    if c in text_cols else f"<th>{_html.escape(str(c).replace('_', ' '))}</th>"
@@ -143,7 +162,7 @@ def _df_html(df: pd.DataFrame) -> str:
             f"<td class='sa-text'>{_html.escape(_fmt_cell(v))}</td>" if c in text_cols
             else f"<td>{_html.escape(_fmt_cell(v))}</td>" for c, v in zip(cols, row))
         body.append(f"<tr>{cells}</tr>")
-    return (f"<div class='sa-scroll'><table><thead><tr>{head}</tr></thead><tbody>"
+    return (f"{note}<div class='sa-scroll'><table><thead><tr>{head}</tr></thead><tbody>"
             + "".join(body) + "</tbody></table></div>")
 
 
@@ -183,7 +202,7 @@ def key_rows(v: Verdict) -> list[tuple[str, str]]:
 
 
 def _csv_link(df: pd.DataFrame, name: str, budget: list[int]) -> str:
-    data = df.to_csv(index=False).encode("utf-8")
+    data = df.to_csv(index=False, float_format="%.6g").encode("utf-8")
     if len(data) > budget[0]:
         return (f" <span class='sa-muted'>(CSV too large to embed, {len(data) / 1e6:.1f} MB: "
                 "write the trace with -o instead)</span>")

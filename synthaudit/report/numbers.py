@@ -319,7 +319,8 @@ class AuditReport:
     def top_drift(self, k: int = 5, generation: int | None = None, *,
                   origin: str = "generation0") -> pd.DataFrame:
         """The ``k`` parameters that drifted most by ``generation`` (default: the last), by median
-        absolute standardised drift from ``origin``.
+        absolute standardised drift from ``origin`` (of a two-level category only its first
+        level's share: the other mirrors it).
 
         Columns: ``parameter, label, median_abs_drift, median_drift, median_abs_change, start,
         end`` (drift in generation-0 standard errors; ``median_abs_change``: median of
@@ -337,6 +338,9 @@ class AuditReport:
             start = np.nanmedian(self._theta[:, 0, :], axis=0)
             end = np.nanmedian(self._theta[:, G, :], axis=0)
         ok = np.isfinite(mad)
+        for b in self.layout.categorical:  # a two-level block: the second share mirrors the first
+            if len(b.index) == 2:
+                ok[int(b.index[1])] = False
         order = [int(i) for i in np.argsort(-np.where(ok, mad, -np.inf), kind="stable") if ok[i]]
         order = order[: max(0, int(k))]
         return pd.DataFrame({
@@ -891,7 +895,9 @@ class AuditReport:
                        self.collapse_table(generations=[G]), self.collapse_table(generations=gens),
                        sort="measured", file="collapse.csv"),
             html.Table("Level loss", "share of replications that lost a category level",
-                       self.level_loss_table(generations=[G]), self.level_loss_table(),
+                       self.level_loss_table(generations=[G]),
+                       self.level_loss_table(None if len(self.layout.categorical) <= 5
+                                             else gens),
                        sort="p_any_lost", file="level_loss.csv"),
             html.Table("Improvement probability", "P(risk_t < risk_0) by generation, beside "
                        "theory where it describes the model (on a real table theory assumes a "

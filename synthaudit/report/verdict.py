@@ -18,23 +18,9 @@ The quantities (``docs/report.md`` has the table with one test per row, ``tests/
 - ``drift`` — median root-mean-square drift per parameter from generation 0, in generation-0
   standard errors (``sqrt(n0·ΔθᵀIΔθ / d)``; order-statistic interval).
 
-Rows, first match wins (thresholds are module constants):
-
-====  ==============  =======================================================================
-row   label           condition
-====  ==============  =======================================================================
-1     inconclusive    fewer than :data:`MIN_REPLICATIONS` replications
-2     inconclusive    none of collapse, improvement, drift was measured
-3     collapses       collapse CI low ≥ :data:`MAJORITY` (½)
-4     degrades        collapse CI low ≥ :data:`SIGNS` (10 %)
-5     degrades        improvement CI high < :data:`WORSE` (0.40) and risk-change CI low > 0
-6     degrades        drift CI low > :data:`DRIFT_LIMIT` (1 standard error)
-7     improves        collapse CI high < SIGNS (or not measured), improvement CI low > ½
-                      and risk-change CI high < 0
-8     stable          collapse CI high < SIGNS, improvement CI low ≥ WORSE, drift CI high ≤
-                      DRIFT_LIMIT (each where measured)
-9     inconclusive    otherwise: an interval straddles a threshold
-====  ==============  =======================================================================
+The rows, first match wins, are :data:`DECISION_TABLE` (thresholds: :data:`MAJORITY`,
+:data:`SIGNS`, :data:`WORSE`, :data:`DRIFT_LIMIT`, :data:`MIN_REPLICATIONS`); ``docs/report.md``
+shows the same table (a test keeps the two equal) and why each threshold is what it is.
 
 Examples
 --------
@@ -44,8 +30,8 @@ Examples
 >>> v = verdict(nums)
 >>> v.label
 'collapses'
->>> print(v.headline[:60])
-Verdict: the loop collapses — by generation 30, 75% of repli
+>>> print(v.headline[:58])
+Verdict: the loop collapses — by generation 30, 75% (95% C
 """
 
 from __future__ import annotations
@@ -55,8 +41,8 @@ from dataclasses import dataclass, field
 
 from ._stats import Z95, Estimate, ci_text, fmt_num, fmt_p, pct
 
-__all__ = ["DRIFT_LIMIT", "LABELS", "MAJORITY", "MIN_REPLICATIONS", "SIGNS", "WORSE", "KeyNumbers",
-           "Verdict", "verdict"]
+__all__ = ["DECISION_TABLE", "DRIFT_LIMIT", "LABELS", "MAJORITY", "MIN_REPLICATIONS", "SIGNS",
+           "WORSE", "KeyNumbers", "Verdict", "verdict"]
 
 #: every label :func:`verdict` can give
 LABELS = ("collapses", "degrades", "stable", "improves", "inconclusive")
@@ -80,6 +66,21 @@ def _min_replications(threshold: float = SIGNS, z: float = Z95) -> int:
 
 #: fewer replications than this cannot separate "stable" from "signs of collapse" at all
 MIN_REPLICATIONS = _min_replications()
+
+#: the decision table: (row, label, condition), first match wins (``docs/report.md`` shows it)
+DECISION_TABLE = (
+    (1, "inconclusive", f"fewer than {MIN_REPLICATIONS} replications"),
+    (2, "inconclusive", "none of collapse, improvement, drift was measured"),
+    (3, "collapses", f"collapse CI low ≥ {MAJORITY:g}"),
+    (4, "degrades", f"collapse CI low ≥ {SIGNS:g}"),
+    (5, "degrades", f"improvement CI high < {WORSE:g} and risk-change CI low > 0"),
+    (6, "degrades", f"drift CI low > {DRIFT_LIMIT:g}"),
+    (7, "improves", f"collapse CI high < {SIGNS:g} (or not measured), improvement CI low > 0.5 "
+                    "and risk-change CI high < 0"),
+    (8, "stable", f"collapse CI high < {SIGNS:g}, improvement CI low ≥ {WORSE:g}, drift CI "
+                  f"high ≤ {DRIFT_LIMIT:g} (each where measured)"),
+    (9, "inconclusive", "otherwise: an interval straddles a threshold"),
+)
 
 _NA = Estimate.missing()
 
@@ -329,8 +330,8 @@ def verdict(numbers) -> Verdict:
         return Verdict("inconclusive", 2, head, (), n)
     U = n.collapse
     if label == "collapses":
-        head = (f"Verdict: the loop collapses — by generation {G}, {pct(U.value)} of replications "
-                f"(95% CI {pct(U.low)}–{pct(U.high)}) {_what_collapsed(n)}.")
+        head = (f"Verdict: the loop collapses — by generation {G}, {_ci(U)} of replications "
+                f"{_what_collapsed(n)}.")
     elif label == "degrades":
         head = f"Verdict: the loop degrades — {fired[0][1]}."
         extra = [f[0].upper() + f[1:] + "." for _, f in fired[1:]]
