@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._stats import Estimate, ci_text, fmt_num, fmt_p, pct
+from ._stats import Estimate, ci_text, fmt_num, pct
 from .facts import AuditFacts
 from .verdict import Verdict
 
@@ -192,7 +192,9 @@ def key_rows(v: Verdict) -> list[tuple[str, str]]:
                  _ci(n.drift, fmt_num)))
     if n.risk is not None:
         rows.append((f"Median change in risk: {n.risk_label}", _ci(n.risk_change, fmt_num)))
-        rows.append(("Probability of beating the real-only model", _ci(n.improvement, fmt_p)))
+        if n.risk_infinite.measured and n.risk_infinite.value > 0:
+            rows.append(("… replications whose risk became infinite", _ci(n.risk_infinite, pct)))
+        rows.append(("Probability of beating the real-only model", _ci(n.improvement, pct)))
         if n.risk_excluded_infinite:
             rows.append(("Replications left out of the risk (infinite at generation 0)",
                          str(n.risk_excluded_infinite)))
@@ -236,6 +238,12 @@ def _table_html(t: Table, budget: list[int]) -> str:
     return "\n".join(o for o in out if o)
 
 
+def _sentence(headline: str) -> str:
+    """The headline without its "Verdict: " prefix (the label says it), capitalised."""
+    text = headline.removeprefix("Verdict: ")
+    return text[:1].upper() + text[1:]
+
+
 def _settings_text(d: dict) -> str:
     def fmt(v):
         if isinstance(v, float):
@@ -255,8 +263,7 @@ def report_body(*, verdict: Verdict, facts: AuditFacts, theory: str, notes, figu
     colour = _COLOURS[verdict.label]
     h = [f"<section class='sa-verdict' style='--sa-c:{colour}'>",
          f"<span class='sa-label'>{_html.escape(verdict.label)}</span>",
-         f"<p class='sa-headline'>{_html.escape(verdict.headline.removeprefix('Verdict: '))}"
-         "</p>"]
+         f"<p class='sa-headline'>{_html.escape(_sentence(verdict.headline))}</p>"]
     if verdict.reasons:
         h.append("<ul>" + "".join(f"<li>{_html.escape(r)}</li>" for r in verdict.reasons)
                  + "</ul>")

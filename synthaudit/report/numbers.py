@@ -653,6 +653,7 @@ class AuditReport:
                 "risk": risk, "risk_label": metric_info(risk).label,
                 "improvement": _stats.share(better),
                 "risk_change": _stats.median_estimate(change),
+                "risk_infinite": _stats.share(np.isinf(end[valid])),
                 "risk_excluded_infinite": int(np.sum(~base_ok & ~base_nan)),
                 "risk_excluded_missing": int(np.sum(~valid)) - int(np.sum(~base_ok & ~base_nan)),
             }
@@ -685,8 +686,8 @@ class AuditReport:
         """The long-run line of theory for this schedule (empty when theory does not apply).
 
         It is about the limit of many generations; when it says the variance collapses while
-        none was measured by the last generation, it says so too, so the two never read as
-        contradicting each other.
+        little was measured by the last generation, it says how much was, so the two never read
+        as contradicting each other.
         """
         if not self.theory_applies:
             return ""
@@ -695,14 +696,16 @@ class AuditReport:
             crit = _theory.collapse_criterion(self.schedule_spec, G)
         except (TypeError, ValueError):  # not a schedule spec: no analytic criterion
             return ""
-        reason = crit.reason[0].lower() + crit.reason[1:]
-        text = f"Long run (theory for the replace workflow, as generations go on): {reason}"
-        if crit.collapses:
-            var = self.key_numbers().variance_collapse
-            if var.measured and var.value < SIGNS:
-                text += (f" Not yet visible here: {_stats.pct(var.value)} of replications had "
-                         f"collapsed by generation {G}.")
-        return text
+        head = "Long run (theory, replace workflow): "
+        if not crit.collapses:
+            return (head + f"S_T converges (to {crit.limit:.3g}), so the variance does not "
+                    "collapse under this schedule.")
+        text = head + "S_T grows without bound under this schedule, so the variance collapses"
+        var = self.key_numbers().variance_collapse
+        if var.measured and var.value < SIGNS:
+            text += (f" — not yet visible here: a variance collapsed in {_stats.pct(var.value)} "
+                     f"of replications by generation {G}")
+        return text + "."
 
     def notes(self) -> list[str]:
         """Caveats a reader should know (whole-number columns modelled as Gaussian…)."""
@@ -940,7 +943,9 @@ class AuditReport:
         is returned either way."""
         from . import html
 
-        title = f"synthaudit report — {self.adapter}, {self.schedule_spec}"
+        data = self.facts.dataset
+        title = (f"synthaudit report — {'' if data == 'not recorded' else data + ', '}"
+                 f"{self.adapter}, {self.schedule_spec}")
         page = html.page(title, self._html_body(full=True),
                          version=str(self.provenance.get("synthaudit", "")))
         if path is not None:

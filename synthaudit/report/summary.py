@@ -25,7 +25,7 @@ import textwrap
 
 import pandas as pd
 
-from ._stats import Estimate, ci_text, fmt_num, fmt_p, pct
+from ._stats import Estimate, ci_text, fmt_num, pct
 from .facts import NOT_RECORDED, AuditFacts
 from .quantities import metric_info
 from .verdict import Verdict
@@ -90,9 +90,12 @@ def _numbers_lines(v: Verdict, theory: str, width: int) -> list[str]:
         unit = " (nats/row, lower is better)" if info.key == "holdout_nll" else (
             " (lower is better)")
         rows.append(("risk", f"{info.short}{unit}: median change {_signed(e.value)}{ci}"))
+        if n.risk_infinite.measured and n.risk_infinite.value > 0:
+            rows.append(("", f"infinite (a level or a variance lost) in "
+                             f"{_ci(n.risk_infinite, pct)} of replications"))
     if n.improvement.measured:
         rows.append(("improvement", f"better than the real-only model in "
-                                    f"{_ci(n.improvement, fmt_p)} of replications"))
+                                    f"{_ci(n.improvement, pct)} of replications"))
     elif n.risk is None:
         rows.append(("improvement", "not measured: no risk recorded (a truth gives KL, a "
                                     "holdout gives held-out NLL)"))
@@ -101,8 +104,8 @@ def _numbers_lines(v: Verdict, theory: str, width: int) -> list[str]:
                                     "any replication"))
     excl = n.risk_excluded_infinite
     if excl:
-        rows.append(("", f"{excl} of {n.n_replications} replications left out: risk infinite "
-                         "at generation 0 (a held-out level the training rows lack)"))
+        rows.append(("", f"{excl} of {n.n_replications} replications left out: risk already "
+                         "infinite at generation 0"))
     if n.risk_excluded_missing:
         rows.append(("", f"{n.risk_excluded_missing} replications left out: risk missing"))
     if theory:

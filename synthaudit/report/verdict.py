@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ._stats import Z95, Estimate, ci_text, fmt_num, fmt_p, pct
+from ._stats import Z95, Estimate, ci_text, fmt_num, pct
 
 __all__ = ["DECISION_TABLE", "DRIFT_LIMIT", "LABELS", "MAJORITY", "MIN_REPLICATIONS", "SIGNS",
            "WORSE", "KeyNumbers", "Verdict", "verdict"]
@@ -109,6 +109,9 @@ class KeyNumbers:
     risk : str or None
         The risk those two are about (a trace name, e.g. ``risk[holdout_nll]``).
     risk_label : str
+    risk_infinite : Estimate
+        Share of those replications whose risk is infinite at the end (a lost level or a
+        vanished variance gives held-out rows zero likelihood).
     risk_excluded_infinite : int
         Replications left out because their generation-0 risk is infinite (e.g. a held-out
         level unseen in the training pool).
@@ -129,6 +132,7 @@ class KeyNumbers:
     improvement: Estimate = _NA
     risk: str | None = None
     risk_label: str = "risk"
+    risk_infinite: Estimate = _NA
     risk_excluded_infinite: int = 0
     risk_excluded_missing: int = 0
     variance_base: str = "generation 0"
@@ -223,7 +227,7 @@ def _decide(n: KeyNumbers) -> tuple[str, int, list[tuple[int, str]]]:
                          f"a clear sign of collapse (at least {pct(SIGNS)})"))
     if _lt(_hi(P), WORSE) and _gt(_lo(dR), 0):
         fired.append((5, f"the recursively trained model is better than the real-only one in "
-                         f"only {_ci(P, fmt_p)} of replications"))
+                         f"only {_ci(P, pct)} of replications"))
     if _gt(_lo(D), DRIFT_LIMIT):
         fired.append((6, f"the loop moved the parameters by a median {_ci(D, fmt_num)} "
                          f"generation-0 standard errors, more than the real data's own "
@@ -246,7 +250,7 @@ def _straddles(n: KeyNumbers) -> list[str]:
     if U.measured and not _lt(_hi(U), SIGNS):
         out.append(f"collapse share {_ci(U)} spans the {pct(SIGNS)} threshold")
     if P.measured and not _ge(_lo(P), WORSE):
-        out.append(f"improvement probability {_ci(P, fmt_p)} spans {fmt_p(WORSE)}")
+        out.append(f"improvement probability {_ci(P, pct)} spans {pct(WORSE)}")
     if D.measured and not _le(_hi(D), DRIFT_LIMIT):
         out.append(f"median drift {_ci(D, fmt_num)} spans {fmt_num(DRIFT_LIMIT)} "
                    "generation-0 standard error")
@@ -267,10 +271,13 @@ def _context(n: KeyNumbers, said: frozenset = frozenset()) -> list[str]:
                        f"generation {G}.")
     if n.improvement.measured:
         if 5 not in said and 7 not in said:
-            out.append(f"Better than the real-only model in {_ci(n.improvement, fmt_p)} of "
+            out.append(f"Better than the real-only model in {_ci(n.improvement, pct)} of "
                        f"replications (risk: {n.risk_label}).")
-        out.append(f"Median change in that risk by generation {G}: "
-                   f"{_ci(n.risk_change, fmt_num)}.")
+        inf = n.risk_infinite
+        tail = (f"; infinite in {_ci(inf)} of replications" if inf.measured and inf.value > 0
+                else "")
+        out.append(f"Median change in the risk ({n.risk_label}) by generation {G}: "
+                   f"{_ci(n.risk_change, fmt_num)}{tail}.")
     elif n.risk is not None:
         out.append(f"Whether the loop beats the real-only model cannot be measured: the risk "
                    f"({n.risk_label}) is not finite at generation 0 in any replication.")
@@ -280,8 +287,9 @@ def _context(n: KeyNumbers, said: frozenset = frozenset()) -> list[str]:
     ex = n.risk_excluded_infinite
     if ex:
         out.append(f"{ex} of {n.n_replications} replications were left out of the risk "
-                   f"numbers: their generation-0 risk is infinite (e.g. a held-out category "
-                   f"level absent from the training rows).")
+                   f"numbers: their risk is already infinite at generation 0 (e.g. a category "
+                   f"level of the held-out rows or of the truth absent from the real-only "
+                   f"model).")
     if n.risk_excluded_missing:
         out.append(f"{n.risk_excluded_missing} replications were left out of the risk numbers: "
                    "the risk is missing at generation 0 or at the end.")
@@ -342,7 +350,7 @@ def verdict(numbers) -> Verdict:
         return Verdict("degrades", row, head, tuple(extra + _context(n, said)), n)
     elif label == "improves":
         head = (f"Verdict: the loop improves on the real-only model — better in "
-                f"{_ci(n.improvement, fmt_p)} of replications by generation {G}, with no sign "
+                f"{_ci(n.improvement, pct)} of replications by generation {G}, with no sign "
                 f"of collapse.")
     elif label == "stable":
         bits = [f"no sign of collapse by generation {G}" if U.measured else None,
