@@ -95,6 +95,17 @@ def test_row2_nothing_measured_is_inconclusive():
     assert "nothing the verdict can judge" in v.headline
 
 
+def test_row2_regression_coefficients_are_not_judged_by_a_drift_they_lack():
+    # the Fisher metric does not cover regression coefficients: no drift, not a false "stable"
+    names = ("intercept", "beta[x]")
+    th = steady(names=names, reference=(0.5, 1.0))
+    th[:, G, 1] = 3.0
+    rep = report(fake(th, names=names, reference=(0.5, 1.0), adapter="logistic"))
+    v = rep.verdict()
+    assert (v.label, v.row) == ("inconclusive", 2) and not v.numbers.drift.measured
+    assert "overall" not in set(rep.drift_table()["parameter"])
+
+
 def test_row3_majority_collapse_collapses():
     th = steady()
     th[:160, G, 1] = 0.01  # 80 % of replications keep 1 % of the variance

@@ -189,6 +189,15 @@ class AuditReport:
         return self.workflow == "replace"
 
     @cached_property
+    def _closed_forms(self) -> bool:
+        """Whether the Fisher drift and the KL divergence of :mod:`synthaudit.metrics` cover
+        every parameter (Gaussian, categorical and Poisson families; not regression
+        coefficients, whose information depends on the design, nor an adapter's own names)."""
+        lay = self.layout
+        return (lay.complete and lay.n_params > 0 and not lay.is_regression
+                and not len(lay.noise_index))
+
+    @cached_property
     def labels(self) -> dict[str, str]:
         """Plain-language label of every parameter (from the layout), by trace name."""
         return dict(zip(self.layout.names, self.layout.labels()))
@@ -289,7 +298,7 @@ class AuditReport:
                              {"label": [self.labels.get(p, p) for p in self.parameters],
                               "origin": np.full(len(self.parameters), origin),
                               "scale": np.full(len(self.parameters), scale)})]
-        if self.layout.complete:
+        if self._closed_forms:
             F = self._fisher(origin)
             frames.append(self._long(gens, ["overall"], "parameter",
                                      _stats.quantiles(F[:, gens, None]),
@@ -308,8 +317,8 @@ class AuditReport:
                              origin: str = "reference") -> float:
         """Median across replications of the overall (Fisher-metric) drift at ``generation``
         (default: the last), in generation-0 standard errors; NaN when the layout has
-        parameters without closed forms."""
-        if not self.layout.complete:
+        parameters the Fisher metric does not cover (regression, an adapter's own names)."""
+        if not self._closed_forms:
             return float("nan")
         G = self.n_generations if generation is None else int(generation)
         self._gens([G])
@@ -510,7 +519,7 @@ class AuditReport:
         for q in metric_quantities(self.quantities, self.parameters):
             if metric_info(q).family == "risk":
                 out[q] = (self._q(q), "recorded")
-        if self.layout.complete and "risk[kl]" not in out:
+        if self._closed_forms and "risk[kl]" not in out:
             th = self._theta.reshape(-1, len(self.parameters))
             if self.reference_kind == "truth":
                 kl = _metrics().kl_divergence(self.layout, self._theta_ref, th)
@@ -636,7 +645,7 @@ class AuditReport:
         parts = [x for x in (var, lost) if x is not None]
         collapse = _stats.share(np.logical_or.reduce(parts)) if parts else _stats.Estimate.missing()
         drift = _stats.Estimate.missing()
-        if self.layout.complete and self.layout.n_free_params > 0:
+        if self._closed_forms:
             F = self._fisher("generation0")[:, G] / np.sqrt(self.layout.n_free_params)
             drift = _stats.median_estimate(F)
         fields = {}
@@ -767,7 +776,7 @@ class AuditReport:
             out["level_loss_any"] = self.any_level_lost(G)
             out["levels_lost_mean"] = float(lv["mean_lost"].sum())
             out["levels_total"] = int(lv["n_levels"].sum())
-        if self.layout.complete:
+        if self._closed_forms:
             F = self._fisher("reference")
             out["fisher_drift_median"] = _none_nan(np.nanmedian(F[:, G]))
             out["fisher_drift_median_generation0"] = _none_nan(np.nanmedian(F[:, 0]))
