@@ -85,6 +85,8 @@ KINDS = {
     "other": False,
 }
 _SPECIAL = "\\[],=:"
+#: kinds whose families have closed-form KL divergence and Fisher information in metrics
+_CLOSED_FORM_KINDS = frozenset({"mean", "var", "cov", "p", "rate"})
 
 
 def quote(text) -> str:
@@ -422,8 +424,9 @@ class ParamLayout:
 
     @property
     def complete(self) -> bool:
-        """Every parameter belongs to a family with closed forms (no ``other``)."""
-        return not self.unknown
+        """Every parameter belongs to a family with closed-form KL and Fisher information
+        (Gaussian, categorical, Poisson); regression and ``other`` parameters have none here."""
+        return all(p.kind in _CLOSED_FORM_KINDS for p in self.params)
 
     @property
     def is_regression(self) -> bool:

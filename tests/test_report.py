@@ -325,10 +325,7 @@ def test_import_report_loads_neither_engine_nor_adapters():
 
 
 def test_building_a_report_loads_neither_engine_nor_adapters():
-    """From a result-like object: tables, verdict, summary and page without the engine. Skipped
-    while synthaudit.metrics itself still imports the engine (the metrics room's split)."""
-    if "synthaudit.engine" in _modules_after("import synthaudit.metrics"):
-        pytest.skip("synthaudit.metrics still imports the engine")
+    """From a result-like object: tables, verdict, summary and page without the engine."""
     code = (
         "import numpy as np, pandas as pd\n"
         "from types import SimpleNamespace\n"

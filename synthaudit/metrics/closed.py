@@ -51,10 +51,12 @@ def layout_of(obj) -> ParamLayout:
 
 
 def _require_complete(lay: ParamLayout, what: str) -> None:
-    if lay.unknown:
+    if not lay.complete:
+        other = [n for p, n in zip(lay.params, lay.names)
+                 if p.kind not in ("mean", "var", "cov", "p", "rate")]
         raise ValidationError(
-            f"{what} needs parameters named mean[..], var[..], cov[..], p[..=..] or rate[..]; "
-            f"these are not understood: {list(lay.unknown)[:5]}."
+            f"{what} has closed forms for Gaussian, categorical and Poisson parameters only; "
+            f"these have none: {other[:5]}" + (" …" if len(other) > 5 else "") + "."
         )
 
 

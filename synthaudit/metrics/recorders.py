@@ -184,8 +184,9 @@ class DownstreamRisk(Metric):
 
 
 def default_metrics(ctx: MetricContext) -> list[Metric]:
-    """What the engine records by default: ``TruthKL`` and ``ParamError`` when the truth is known,
-    ``HoldoutNLL`` when a holdout exists and the parameters are of a known family.
+    """What the engine records by default: ``ParamError`` when the truth is known, ``TruthKL``
+    when it is and the parameters have closed forms (Gaussian, categorical, Poisson), and
+    ``HoldoutNLL`` when a holdout exists and they have.
 
     Examples
     --------
@@ -196,7 +197,9 @@ def default_metrics(ctx: MetricContext) -> list[Metric]:
     """
     out: list[Metric] = []
     if ctx.has_truth and ctx.layout.complete:
-        out += [TruthKL(), ParamError()]
+        out.append(TruthKL())
+    if ctx.has_truth:
+        out.append(ParamError())
     if ctx.has_holdout and ctx.layout.complete:
         out.append(HoldoutNLL())
     return out

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import metrics as _metrics
 from .. import theory as _theory
 from ..exceptions import ValidationError
 from . import _stats
@@ -63,15 +64,6 @@ THEORY_ADAPTERS_VAR = ("gaussian", "mixed")
 THEORY_ADAPTERS_RISK = ("gaussian", "mixed", "categorical", "poisson")
 
 
-def _metrics():
-    """:mod:`synthaudit.metrics`, imported on first use.
-
-    Until the metrics room no longer imports the engine (design §3), importing it at module
-    level would make ``import synthaudit.report`` load the engine and the adapters.
-    """
-    from .. import metrics
-
-    return metrics
 
 
 class AuditReport:
@@ -110,7 +102,7 @@ class AuditReport:
         self.provenance = dict(getattr(result, "provenance", {}) or {})
         self.reference_kind = getattr(result, "reference_kind", None) or self.config.get(
             "reference", "real")
-        self.layout = _metrics().layout_of(result)
+        self.layout = _metrics.layout_of(result)
         d = getattr(result, "n_free_params", None)
         if d is None and self.layout.complete:
             d = self.layout.n_free_params
@@ -265,7 +257,7 @@ class AuditReport:
         if key not in self._cache:
             th = self._theta
             if standardised:
-                D = _metrics().standardised_drift(self.layout, th, self._theta_ref, self.n0,
+                D = _metrics.standardised_drift(self.layout, th, self._theta_ref, self.n0,
                                                   origin=origin)
             else:
                 D = th - self._origin(th, origin)
@@ -309,7 +301,7 @@ class AuditReport:
     def _fisher(self, origin="reference") -> np.ndarray:
         key = ("fisher", origin)
         if key not in self._cache:
-            self._cache[key] = _metrics().fisher_drift(self.layout, self._theta, self._theta_ref,
+            self._cache[key] = _metrics.fisher_drift(self.layout, self._theta, self._theta_ref,
                                                        self.n0, origin=origin)
         return self._cache[key]
 
@@ -427,7 +419,7 @@ class AuditReport:
         if len(self.layout.gaussian_columns) >= 2:
             th = self._theta
             if self.reference_kind == "truth":
-                L = _metrics().log_det_ratio(self.layout, th, self._theta_ref)
+                L = _metrics.log_det_ratio(self.layout, th, self._theta_ref)
             else:
                 L = self._logdet_vs_gen0(th)
             q = _stats.quantiles(L[:, gens, None])
@@ -474,7 +466,7 @@ class AuditReport:
 
     @cached_property
     def _level_losses(self) -> dict[str, tuple[np.ndarray, int]]:
-        return _metrics().level_loss(self.layout, self._theta, self._theta_ref)
+        return _metrics.level_loss(self.layout, self._theta, self._theta_ref)
 
     def level_loss_table(self, generations=None) -> pd.DataFrame:
         """Per generation × categorical column: lost levels (probability 0 where the reference's
@@ -522,10 +514,10 @@ class AuditReport:
         if self._closed_forms and "risk[kl]" not in out:
             th = self._theta.reshape(-1, len(self.parameters))
             if self.reference_kind == "truth":
-                kl = _metrics().kl_divergence(self.layout, self._theta_ref, th)
+                kl = _metrics.kl_divergence(self.layout, self._theta_ref, th)
                 out["risk[kl]"] = (kl.reshape(self.values.shape[:2]), "computed from parameters")
             elif self.n0 < int(self.config.get("pool_rows", self.n0)):
-                kl = _metrics().kl_divergence(self.layout, self._theta_ref, th)
+                kl = _metrics.kl_divergence(self.layout, self._theta_ref, th)
                 out["risk[kl_to_reference]"] = (
                     kl.reshape(self.values.shape[:2]),
                     "computed from parameters (KL to the fit on the whole real table)")
