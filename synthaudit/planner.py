@@ -818,15 +818,17 @@ def _simulate(target: Target, n0, schedule, T, d, estimator, n_replications, see
     scores = []  # one per replication: an indicator or n0·(μ_T − μ_0)²
     for c, start in enumerate(range(0, n_replications, VERIFY_CHUNK)):
         reps = min(VERIFY_CHUNK, n_replications - start)
+        chunk_seed = np.random.SeedSequence(root.entropy, spawn_key=(c,)).generate_state(1)
         res = run_audit(
             table,
             adapter="gaussian",
-            estimator=estimator,
+            adapter_settings={"estimator": estimator},
             schedule=schedule,
             n_generations=T,
             n_replications=reps,
             n0=n0,
-            seed=np.random.SeedSequence(root.entropy, spawn_key=(c,)),
+            holdout=0.0,  # generation 0 is drawn from the truth: no real rows to hold out
+            seed=int(chunk_seed[0]),
             path="fast",
             metrics=(),  # the parameters are all we need
         )

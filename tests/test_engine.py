@@ -29,7 +29,8 @@ def mixed_table():
 
 
 def test_trace_shape_and_columns(gauss_table):
-    res = sa.run_audit(gauss_table, adapter="gaussian", n_generations=5, n_replications=7, seed=3)
+    res = sa.run_audit(gauss_table, adapter="gaussian", n_generations=5, n_replications=7, seed=3,
+                       holdout=0.0)
     tr = res.trace
     assert list(tr.columns) == ["replication", "generation", "n_rows", "parameter", "value"]
     assert len(tr) == 7 * 6 * 2
@@ -55,10 +56,10 @@ def test_replication_r_is_the_same_whatever_n_replications_and_n_jobs(mixed_tabl
 
 
 def test_fast_path_units_do_not_change_numbers(gauss_table):
-    from synthaudit import engine
+    from synthaudit import _random, engine
 
     plan = engine.prepare(gauss_table, adapter="gaussian", n_generations=3,
-                          n_replications=3 * engine._random.FAST_BLOCK, seed=5)
+                          n_replications=3 * _random.FAST_BLOCK, seed=5)
     whole = dict((u, (v, t)) for u, v, t in engine.execute(plan, plan.units(), progress=False))
     split = dict((u, (v, t)) for u, v, t in engine.execute(plan, plan.units(1), progress=False))
     a, b = engine.assemble(plan, whole), engine.assemble(plan, split)
@@ -116,7 +117,7 @@ AGREE_CASES = [
     ("gaussian", "replace", dict()),
     ("gaussian", "accumulate", dict()),
     ("gaussian", "mix:20", dict()),
-    ("gaussian-mle", "replace", dict(estimator="mle")),
+    ("gaussian-mle", "replace", {"estimator": "mle"}),
     ("mixed", "replace", dict()),
     ("mixed", "accumulate", dict()),
     ("mixed", "mix:20", dict()),
@@ -139,8 +140,8 @@ def test_fast_and_row_paths_agree_in_distribution(name, workflow, settings, mixe
     else:
         data = mixed_table
     G = 6
-    kw = dict(adapter=adapter, schedule="const:30", n_generations=G, workflow=workflow,
-              n0=40, seed=123, **settings)
+    kw = dict(adapter=adapter, adapter_settings=settings, schedule="const:30", n_generations=G,
+              workflow=workflow, n0=40, seed=123, holdout=0.0)
     rows = sa.run_audit(data, n_replications=300, path="rows", **kw)
     fast = sa.run_audit(data, n_replications=2048, path="fast", **kw)
     assert rows.quantities == fast.quantities

@@ -189,6 +189,10 @@ class BaseAdapter:
         self._check_fitted("reading n_free_params_")
         return self.layout_.n_free_params
 
+    def fit_generated(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None):
+        """Refit on a generated table (the engine's per-row path); by default, :meth:`fit`."""
+        return self.fit(data, rng=rng)
+
     # -- validation -------------------------------------------------------------------------
     def validate(self, data, *, strict: bool = True) -> pd.DataFrame:
         """Check a table before fitting: a non-empty DataFrame without NaN cells.
