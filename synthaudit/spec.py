@@ -462,10 +462,12 @@ def _type_text(ann) -> str:
 def settings_problems(adapter_cls: type, settings: Mapping[str, Any]) -> list[str]:
     """Check adapter settings against the adapter's ``__init__`` before they are used.
 
-    Each setting must be a parameter of ``__init__`` and match its annotation (a bool is a
-    bool — the string ``"False"`` is not —, a list of columns is a list, not a string); an
-    unannotated setting whose default is a bool must be a bool. An adapter class may add its
-    own checks with a classmethod ``validate_settings(settings) -> list[str]``.
+    A setting that is a parameter of ``__init__`` must match its annotation (a bool is a bool —
+    the string ``"False"`` is not —, a list of columns is a list, not a string); an unannotated
+    setting whose default is a bool must be a bool. Names ``__init__`` does not take are left to
+    the adapter's factory (:func:`~synthaudit.adapters.make_adapter` refuses them, or forwards
+    them). An adapter class may add its own checks with a classmethod
+    ``validate_settings(settings) -> list[str]``.
 
     Examples
     --------
@@ -485,17 +487,10 @@ def settings_problems(adapter_cls: type, settings: Mapping[str, Any]) -> list[st
         hints = {}
     params = {p.name: p for p in sig.parameters.values()
               if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    open_ended = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    name = getattr(adapter_cls, "name", "") or adapter_cls.__name__
     problems = []
     for key, value in settings.items():
         p = params.get(key)
-        if p is None:
-            if not open_ended:
-                problems.append(
-                    f"`adapter_settings` has `{key}`, which adapter {name!r} does not take; its "
-                    f"settings are {sorted(params)}."
-                )
+        if p is None:  # a factory may forward it (e.g. to an SDV synthesizer): not checked here
             continue
         ann = hints.get(key, inspect.Parameter.empty)
         if ann is inspect.Parameter.empty and isinstance(p.default, bool):
