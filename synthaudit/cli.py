@@ -128,7 +128,7 @@ def run_cmd(
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", help="Parallel workers (-1: all cores).  [default: 1]")] = None,
     backend: Annotated[str | None, typer.Option(
-        "--backend", help="joblib (default) or dask.")] = None,
+        "--backend", help="joblib (default), serial or dask (see synthaudit.engine.EXECUTORS).")] = None,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (with --backend dask); without it a local "
         "cluster of --jobs workers is started.")] = None,

@@ -323,8 +323,8 @@ def describe_errors(exc: PydanticError, *, values: Mapping | None = None,
     return out
 
 
-def resolve(spec: AuditSpec | None = None, fields: Mapping[str, Any] | None = None, *,
-            adapter_keys: Callable[[Any, Collection[str]], Collection[str]] | None = None,
+def resolve(spec: AuditSpec | Mapping | None = None, fields: Mapping[str, Any] | None = None, *,
+            adapter_keys: Callable[[Any, Mapping[str, Any]], Collection[str]] | None = None,
             labels: Mapping[str, str] | None = None,
             where: Callable[[str], str] | None = None,
             ) -> tuple[AuditSpec, list[str], frozenset[str]]:
@@ -333,8 +333,9 @@ def resolve(spec: AuditSpec | None = None, fields: Mapping[str, Any] | None = No
     Returns ``(spec, problems, invalid)``: when there are problems, ``spec`` holds the valid
     fields and the defaults in place of the ``invalid`` ones, so that the checks that need the
     data can still run on what is valid and every problem is reported at once.
-    ``adapter_keys(adapter, unknown_names)`` returns which unknown names are settings of the
-    adapter (for the hint ``adapter_settings={...}``).
+    ``adapter_keys(adapter, unknown)`` returns which of the ``unknown`` keywords (a dict) are
+    settings of the adapter (for the hint ``adapter_settings={...}``); ``labels`` and ``where``
+    are passed to :func:`describe_errors`.
 
     Examples
     --------

@@ -330,6 +330,26 @@ def test_version_and_help(capsys):
     assert code == 0 and "Usage" in out
 
 
+def test_help_shows_the_specs_defaults(capsys):
+    """The flags have no defaults of their own (None = not given); their help text quotes the
+    AuditSpec's, and must keep quoting them right."""
+    import re
+
+    from synthaudit.spec import AuditSpec
+
+    code, out, _err = cli(capsys, "run", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    spec = AuditSpec()
+    for flag, field in [("--generations", "n_generations"), ("--replications", "n_replications"),
+                        ("--holdout", "holdout"), ("--seed", "seed"), ("--jobs", "n_jobs")]:
+        shown = re.search(re.escape(flag) + r" <\w+> .*?\[default: ([^\]]+)\]", text).group(1)
+        assert shown == str(getattr(spec, field)), (flag, shown)
+    for flag, word in [("--adapter", spec.adapter), ("--workflow", spec.workflow.spec),
+                       ("--backend", spec.backend), ("--path", spec.path)]:
+        assert re.search(re.escape(flag) + r" <\w+> [^-]*?" + word + r" \(default\)", text), flag
+
+
 def test_internal_error_exit_1_and_debug(capsys, monkeypatch):
     from synthaudit import engine
 
