@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from pin_traces import PINS, cases, digest
 
 PINNED = json.loads(PINS.read_text())
