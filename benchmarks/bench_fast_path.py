@@ -37,7 +37,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     R, G, Rr = args.replications, args.generations, args.row_replications
     sim = datasets.simulate_gaussian(100, rng=0)
-    kw = dict(adapter="gaussian", n0=100, n_generations=G, seed=0, progress=False)
+    kw = dict(adapter="gaussian", n0=100, n_generations=G, seed=0, holdout=0.0, progress=False)
     # warm-up (imports, first-call costs) so neither path pays them
     sa.run_audit(sim, schedule="const:100", n_replications=10, **{**kw, "n_generations": 5})
 

@@ -1,7 +1,8 @@
 """synthaudit: audit tabular synthetic data for model collapse.
 
 Fit a model to a real table, regenerate the table recursively under an expansion schedule and
-measure how the model drifts, beside what theory predicts (see DESIGN.md).
+measure how the model drifts, beside what theory predicts (docs/design.md describes the rooms,
+the contracts and the maths).
 
 The public names below are imported on first use (an explicit name → module table, PEP 562),
 so ``import synthaudit`` costs milliseconds and never imports pandas, sdv or torch until they
@@ -14,9 +15,13 @@ Examples
 >>> res = sa.run_audit(sim, adapter="gaussian", schedule="const:100",
 ...                    n_generations=10, n_replications=50, seed=0)
 >>> res.values.shape                       # replications × generations × quantities
-(50, 11, 4)
+(50, 11, 5)
 >>> res.quantities
-('mean[x]', 'var[x]', 'risk[kl]', 'risk[param_sq_error]')
+('mean[x]', 'var[x]', 'risk[kl]', 'risk[param_sq_error]', 'risk[holdout_nll]')
+>>> spec = sa.AuditSpec(adapter="gaussian", schedule="const:100", n_generations=10,
+...                     n_replications=50)  # the same settings, as one object
+>>> bool((sa.run_audit(sim, spec).values == res.values).all())
+True
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from .exceptions import (
 #: public name -> module that defines it ("" for a submodule of the package itself)
 _LAZY = {
     "AuditResult": "synthaudit.result",
+    "AuditSpec": "synthaudit.spec",
     "Metric": "synthaudit.metrics",
     "run_audit": "synthaudit.engine",
     "available_adapters": "synthaudit.adapters",
@@ -54,6 +60,7 @@ _LAZY = {
     "planner": "",
     "report": "",
     "schedules": "",
+    "spec": "",
     "store": "",
     "theory": "",
     "workflows": "",
@@ -63,6 +70,7 @@ __all__ = [
     "AdapterError",
     "AuditReport",
     "AuditResult",
+    "AuditSpec",
     "DegenerateDataWarning",
     "Metric",
     "MissingDependencyError",
@@ -87,6 +95,7 @@ __all__ = [
     "report",
     "run_audit",
     "schedules",
+    "spec",
     "store",
     "theory",
     "workflows",

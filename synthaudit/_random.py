@@ -1,4 +1,4 @@
-"""The only place random generators are built (DESIGN §7).
+"""The only place random generators are built (docs/design.md §7).
 
 One :class:`numpy.random.SeedSequence` root per run. Every stream is addressed by an explicit
 spawn key, so replication ``r`` (or fast-path block ``b``) draws the same numbers whatever
@@ -8,7 +8,8 @@ Streams::
 
     root ── ("split",)            the pool/holdout split of the real table
          ├─ ("row", r, g)          per-row path: replication r, generation g
-         └─ ("fast", b, g)         fast path: block b of FAST_BLOCK replications, generation g
+         └─ ("fast", b)            fast path: block b of FAST_BLOCK replications (its
+                                   generations draw from it one after the other)
 """
 
 from __future__ import annotations

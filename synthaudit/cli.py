@@ -2,8 +2,10 @@
 
 Exit codes: 0 success; 2 bad input (every problem on its own ``error: …`` line on stderr, no
 traceback); 1 an unexpected internal error (rerun with ``--debug`` for the traceback); 130
-interrupted. Modules beyond the engine (report, planner) are imported only by the subcommands
-that need them.
+interrupted. Each subcommand imports only what it needs (the report and the planner are not
+imported by ``datasets``, nor the engine by ``report``). The settings of ``run`` are an
+:class:`~synthaudit.spec.AuditSpec` built by :mod:`synthaudit.config`, the same schema and
+defaults as :func:`synthaudit.run_audit`.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def run_cmd(
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", help="Parallel workers (-1: all cores).  [default: 1]")] = None,
     backend: Annotated[str | None, typer.Option(
-        "--backend", help="joblib (default) or dask.")] = None,
+        "--backend", help="joblib (default), serial or dask (see synthaudit.engine.EXECUTORS).")] = None,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (with --backend dask); without it a local "
         "cluster of --jobs workers is started.")] = None,
@@ -158,86 +160,55 @@ def run_cmd(
         "output": output, "report": report, "quiet": quiet,
         "adapter_options": _config.parse_options(adapter_option) if adapter_option else None,
     }
-    cfg = _config.resolve(cli_values, file_values=file_values, file_name=file_name)
-    _check_adapter_options(cfg.adapter_options)
-    report_mod = _report_module(required=cfg.report is not None)
+    cfg, problems, invalid = _config.collect(cli_values, file_values=file_values,
+                                             file_name=file_name)
+    table = None
+    if not {"dataset", "data", "dropna"} & invalid:
+        try:
+            table = _load_table(cfg)
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:  # add what the table tells, so every problem is listed at once
+        if table is not None:
+            from .engine.plan import build_plan
 
-    from . import datasets
-    from .engine import run_audit
+            build_plan(table, cfg.audit, problems=problems, invalid=invalid)  # raises
+        raise ValidationError(problems)
+    from . import engine
+    from .report import AuditReport
 
-    if cfg.data is not None:
-        table = datasets.read_table(cfg.data, dropna=cfg.dropna)
-    else:
-        table = datasets.load(cfg.dataset or "penguins")
-    progress = not cfg.quiet and sys.stderr.isatty()
-    result = run_audit(
-        table,
-        adapter=cfg.adapter,
-        schedule=cfg.schedule,
-        n_generations=cfg.generations,
-        n_replications=cfg.replications,
-        workflow=cfg.workflow,
-        n0=cfg.n0,
-        holdout=cfg.holdout,
-        seed=cfg.seed,
-        n_jobs=cfg.jobs,
-        path=cfg.path,
-        progress=progress,
-        backend=cfg.backend,
-        scheduler=cfg.scheduler,
-        run_dir=cfg.run_dir,
-        **cfg.adapter_options,
-    )
+    spec = cfg.audit
+    if "progress" not in spec.model_fields_set:  # a bar only for a person watching
+        spec = spec.model_copy(update={"progress": not cfg.quiet and sys.stderr.isatty()})
+    result = engine.run_audit(table, spec)
     if cfg.output is not None:
         _write_trace(result, cfg.output)
-    rep = report_mod.AuditReport.from_result(result) if report_mod is not None else None
+    rep = AuditReport.from_result(result)
     if cfg.report is not None:
         rep.to_html(cfg.report)
     if not cfg.quiet:
         _print_summary(result, rep)
         for label, where in (("trace", cfg.output), ("report", cfg.report),
-                             ("run directory", cfg.run_dir)):
+                             ("run directory", spec.run_dir)):
             if where is not None:
                 typer.echo(f"{label}: {where}")
 
 
-def _check_adapter_options(options: dict) -> None:
-    import inspect
+def _load_table(cfg):
+    """The real table of a run: a shipped dataset (default penguins) or a file."""
+    from . import datasets
 
-    from .engine import run_audit
-
-    reserved = sorted(set(options) & set(inspect.signature(run_audit).parameters))
-    if reserved:
-        raise ValidationError(
-            f"`--adapter-option` cannot set {reserved}: they are settings of the run itself; "
-            "use their own flags."
-        )
-
-
-def _report_module(*, required: bool):
-    """synthaudit.report if it is importable; with ``required``, a clear error when it is not."""
-    import importlib
-
-    try:
-        report = importlib.import_module("synthaudit.report")
-    except ModuleNotFoundError as exc:
-        if exc.name != "synthaudit.report":
-            raise
-        if required:
-            raise MissingDependencyError(
-                "the HTML report needs synthaudit.report, which is not available in this "
-                f"installation ({exc})."
-            ) from None
-        return None
-    return report
+    if cfg.data is not None:
+        return datasets.read_table(cfg.data, dropna=cfg.dropna)
+    return datasets.load(cfg.dataset or "penguins")
 
 
 def _print_summary(result, rep) -> None:
-    if rep is not None:
-        verdict = rep.verdict()
-        if verdict:
-            typer.echo(str(verdict))
-            typer.echo("")
+    """The one place the summary of a run is printed (``run`` and ``report``)."""
+    verdict = rep.verdict()
+    if verdict:
+        typer.echo(str(verdict))
+        typer.echo("")
     typer.echo(str(result))
 
 
@@ -279,13 +250,13 @@ def report_cmd(
         "--output", "-o", help="HTML file to write.")] = Path("report.html"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
 ) -> None:
+    from .report import AuditReport
     from .store import load_run
 
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValidationError(f"`--output` must end in .html; got '{out}'.")
     result = load_run(run_dir)
-    mod = _report_module(required=True)
-    rep = mod.AuditReport.from_result(result)
+    rep = AuditReport.from_result(result)
     rep.to_html(out)
     if not quiet:
         _print_summary(result, rep)
@@ -324,28 +295,16 @@ def plan_cmd(
     verify: Annotated[bool, typer.Option(
         "--verify", help="Check the chosen schedules by simulation.")] = False,
 ) -> None:
-    import importlib
+    from . import planner
 
-    try:
-        planner = importlib.import_module("synthaudit.planner")
-    except ModuleNotFoundError as exc:
-        if exc.name != "synthaudit.planner":
-            raise
-        raise MissingDependencyError(
-            f"the planner (synthaudit.planner) is not available in this installation ({exc})."
-        ) from None
     result = planner.plan(
         n0, generations, improvement=improvement, collapse=collapse,
         extra_variance=extra_variance, d=d, eps=eps, alpha=alpha,
     )
     typer.echo(str(result))
     if verify:
-        check = getattr(planner, "verify", None)
-        if check is None:
-            typer.echo("verify: not yet available in this version of synthaudit.")
-        else:
-            typer.echo("\nverify (simulated on the fast exact path):")
-            typer.echo(str(check(result)))
+        typer.echo("\nverify (simulated on the fast exact path):")
+        typer.echo(str(planner.verify(result)))
 
 
 # ---------------------------------------------------------------------------------------------

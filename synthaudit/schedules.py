@@ -2,7 +2,7 @@
 
 A schedule is a small frozen value object. ``sizes(T)`` returns the int64 array
 ``[n_1, …, n_T]`` (every size ≥ 2), ``total_rows(T)`` its sum, ``inverse_sum(T)`` the quantity
-``S_T = Σ 1/n_t`` that decides collapse (DESIGN §5).
+``S_T = Σ 1/n_t`` that decides collapse (docs/design.md §5).
 
 String specs (for the CLI and config files) — :func:`parse`:
 

@@ -49,7 +49,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from . import __version__
 from .exceptions import RunDirectoryError, SynthauditWarning
+from .params import ParamLayout
+from .result import AuditResult, provenance
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -97,16 +100,9 @@ def config_hash(identity: dict) -> str:
 
 
 def _manifest_for(plan) -> dict:
-    from . import __version__
-    from .result import provenance
-
     config = plan.config()
     reference = {str(k): float(v) for k, v in plan.reference.items()}
     fingerprint = data_fingerprint(plan)
-    try:
-        d = int(plan.reference_model.n_free_params_)
-    except (AttributeError, NotImplementedError):
-        d = None
     return {
         "format": FORMAT,
         "synthaudit_version": __version__,
@@ -122,7 +118,7 @@ def _manifest_for(plan) -> dict:
         "reference": reference,
         "reference_kind": plan.reference_kind,
         "reference_name": plan.reference.name,
-        "n_free_params": d,
+        "n_free_params": plan.n_free_params,
         "provenance": provenance(),
     }
 
@@ -476,9 +472,6 @@ def load_run(path):
         Not a run directory, a corrupt manifest or unit file, or an incomplete run (the
         message says how many replications are missing and how to resume).
     """
-    from .params import ParamLayout
-    from .result import AuditResult
-
     root = Path(path).expanduser()
     m = read_manifest(root)
     c = m["config"]

@@ -1,4 +1,4 @@
-"""Workflows: how the training set of generation t is built (DESIGN §2).
+"""Workflows: how the training set of generation t is built (docs/design.md §2).
 
 ==============  ==============================================================================
 ``replace``     only the n_t fresh synthetic rows (the paper's fully synthetic loop)

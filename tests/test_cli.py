@@ -140,6 +140,44 @@ def test_config_file_lists_every_problem(capsys, files):
     assert "`generations`" in err and "`backend`" in err and "bad_value.toml" in err
 
 
+def test_settings_and_table_problems_are_listed_together(capsys, files):
+    code, _out, err = cli(capsys, "run", "-R", "0", "--data", files / "text.csv", "--adapter",
+                          "gaussian", "--adapter-option", "estimator=3")
+    assert code == 2 and "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2, err
+    assert "`replications` must be an integer ≥ 1; got 0" in errors[0]
+    assert "estimator" in errors[1] and "got 3" in errors[1], errors[1]
+    code, _out, err = cli(capsys, "run", "-R", "0", "--data", files / "text.csv", "--adapter",
+                          "gaussian")
+    assert code == 2 and "`replications`" in err and "not numeric" in err, err
+
+
+@pytest.mark.parametrize("option, needle", [
+    ("joint=False", "`joint` must be True or False; got 'False'"),
+    ("numeric=x", "`numeric` must be a list of column names; got 'x'"),
+])
+def test_adapter_options_are_typed(capsys, option, needle):
+    code, _out, err = cli(capsys, "run", "-T", 2, "-R", 2, "--adapter-option", option)
+    assert_one_error(code, err, needle)
+
+
+def test_config_file_names_and_aliases(capsys, tmp_path):
+    (tmp_path / "both.yaml").write_text("generations: 3\nn_generations: 4\n")
+    code, _out, err = cli(capsys, "run", "--config", tmp_path / "both.yaml")
+    assert_one_error(code, err, "`n_generations` and `generations` both set n_generations",
+                     "both.yaml")
+    (tmp_path / "x.toml").write_text('n-replications = 3\nn_generations = 2\nquiet = true\n'
+                                      '[adapter-settings]\nestimator = "mle"\n'
+                                      'columns = ["bill_length_mm"]\n')
+    code, out, err = cli(capsys, "run", "--config", tmp_path / "x.toml", "--adapter", "gaussian",
+                         "--run-dir", tmp_path / "r")
+    assert code == 0 and out == "", err
+    res = load_run(tmp_path / "r")
+    assert res.n_replications == 3 and res.config["adapter_settings"] == {
+        "estimator": "mle", "columns": ["bill_length_mm"]}
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
                     reason="root reads files whatever their permissions")
 def test_unreadable_file(capsys, files, tmp_path):
@@ -199,8 +237,7 @@ def test_subprocess_bad_inputs(files, existing_run):
 def test_run_writes_trace_identical_to_the_library(capsys, tmp_path):
     from synthaudit import datasets, run_audit
 
-    ref = run_audit(datasets.load("penguins"), n_generations=4, n_replications=30, seed=0,
-                     holdout=0.2)  # the CLI holds out 20 % by default
+    ref = run_audit(datasets.load("penguins"), n_generations=4, n_replications=30)  # defaults
     for name in ("t.parquet", "t.csv"):
         code, out, err = cli(capsys, "run", "-T", 4, "-R", 30, "--output", tmp_path / name)
         assert code == 0, err
@@ -210,6 +247,43 @@ def test_run_writes_trace_identical_to_the_library(capsys, tmp_path):
     csv = pd.read_csv(tmp_path / "t.csv", float_precision="round_trip")
     assert np.array_equal(csv["value"].to_numpy(), ref.trace["value"].to_numpy())
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+WORKTREE = Path(__file__).resolve().parent.parent
+
+
+def test_the_same_settings_give_the_same_trace_and_verdict_from_python_and_the_cli(tmp_path):
+    """`synthaudit run` (the console script, in a fresh process) and run_audit with the same
+    settings and no others: identical values, trace, config and verdict (one AuditSpec)."""
+    import shutil
+
+    from synthaudit import datasets, run_audit
+    from synthaudit.report import AuditReport
+
+    env = {**os.environ, "PYTHONWARNINGS": "ignore",
+           "PYTHONPATH": os.pathsep.join([str(WORKTREE), os.environ.get("PYTHONPATH", "")])}
+    script = shutil.which("synthaudit")
+    command = [script] if script else [sys.executable, "-m", "synthaudit"]
+    args = ["run", "--dataset", "penguins", "-T", "5", "-R", "20", "-o", str(tmp_path / "t.parquet"),
+            "--run-dir", str(tmp_path / "run")]
+    p = subprocess.run([*command, *args], env=env, capture_output=True, text=True, timeout=120,
+                       cwd=tmp_path, check=False)
+    assert p.returncode == 0, p.stderr
+    api = run_audit(datasets.load("penguins"), n_generations=5, n_replications=20)
+    cli_result = load_run(tmp_path / "run")
+    assert cli_result.values.tobytes() == api.values.tobytes()
+    assert cli_result.config == api.config
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), api.trace)
+    verdict = str(AuditReport.from_result(api).verdict())
+    assert verdict and str(AuditReport.from_result(cli_result).verdict()) == verdict
+    assert verdict in p.stdout  # the verdict the command printed
+    # the same settings from a config file, in the names of the spec
+    (tmp_path / "audit.yaml").write_text("dataset: penguins\nn_generations: 5\n"
+                                         "n_replications: 20\nholdout: 0.2\nseed: 0\n")
+    code = main(["run", "--config", str(tmp_path / "audit.yaml"), "--run-dir",
+                 str(tmp_path / "run2"), "-q"])
+    assert code == 0
+    assert load_run(tmp_path / "run2").values.tobytes() == api.values.tobytes()
 
 
 def test_config_file_and_flag_override(capsys, tmp_path):
@@ -254,6 +328,26 @@ def test_version_and_help(capsys):
         assert code == 0 and "Example" in out, cmd
     code, out, _err = cli(capsys)
     assert code == 0 and "Usage" in out
+
+
+def test_help_shows_the_specs_defaults(capsys):
+    """The flags have no defaults of their own (None = not given); their help text quotes the
+    AuditSpec's, and must keep quoting them right."""
+    import re
+
+    from synthaudit.spec import AuditSpec
+
+    code, out, _err = cli(capsys, "run", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    spec = AuditSpec()
+    for flag, field in [("--generations", "n_generations"), ("--replications", "n_replications"),
+                        ("--holdout", "holdout"), ("--seed", "seed"), ("--jobs", "n_jobs")]:
+        shown = re.search(re.escape(flag) + r" <\w+> .*?\[default: ([^\]]+)\]", text).group(1)
+        assert shown == str(getattr(spec, field)), (flag, shown)
+    for flag, word in [("--adapter", spec.adapter), ("--workflow", spec.workflow.spec),
+                       ("--backend", spec.backend), ("--path", spec.path)]:
+        assert re.search(re.escape(flag) + r" <\w+> [^-]*?" + word + r" \(default\)", text), flag
 
 
 def test_internal_error_exit_1_and_debug(capsys, monkeypatch):

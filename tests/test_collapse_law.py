@@ -23,7 +23,8 @@ def truth_table():
 
 @pytest.mark.parametrize("estimator", ["unbiased", "mle"])
 def test_share_below_eps_matches_the_exact_law(truth_table, estimator):
-    res = sa.run_audit(truth_table, adapter="gaussian", estimator=estimator, n0=100,
+    res = sa.run_audit(truth_table, adapter="gaussian", adapter_settings={"estimator": estimator},
+                       n0=100,
                        schedule=schedules.constant(100), n_generations=max(GENS),
                        n_replications=R, seed=2025)
     var = res.quantity("var[x]")
@@ -59,7 +60,7 @@ def test_constant_collapses_and_polynomial_does_not(truth_table):
 def test_expected_variance_under_mle(truth_table):
     # E σ̂²_T = σ²·Π(1 - 1/n_t) including generation 0; R = 10⁴, T = 50: the s.d. of σ̂²_50 is
     # about sqrt(Π E W² - (Π E W)²) ≈ 0.8, so the mean has s.e. ≈ 0.008: tolerance 5 s.e.
-    res = sa.run_audit(truth_table, adapter="gaussian", estimator="mle", n0=100,
+    res = sa.run_audit(truth_table, adapter="gaussian", adapter_settings={"estimator": "mle"}, n0=100,
                        schedule=schedules.constant(100), n_generations=50, n_replications=R,
                        seed=3)
     v = res.quantity("var[x]")[50].to_numpy()

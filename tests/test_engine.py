@@ -29,7 +29,8 @@ def mixed_table():
 
 
 def test_trace_shape_and_columns(gauss_table):
-    res = sa.run_audit(gauss_table, adapter="gaussian", n_generations=5, n_replications=7, seed=3)
+    res = sa.run_audit(gauss_table, adapter="gaussian", n_generations=5, n_replications=7, seed=3,
+                       holdout=0.0)
     tr = res.trace
     assert list(tr.columns) == ["replication", "generation", "n_rows", "parameter", "value"]
     assert len(tr) == 7 * 6 * 2
@@ -55,10 +56,10 @@ def test_replication_r_is_the_same_whatever_n_replications_and_n_jobs(mixed_tabl
 
 
 def test_fast_path_units_do_not_change_numbers(gauss_table):
-    from synthaudit import engine
+    from synthaudit import _random, engine
 
     plan = engine.prepare(gauss_table, adapter="gaussian", n_generations=3,
-                          n_replications=3 * engine._random.FAST_BLOCK, seed=5)
+                          n_replications=3 * _random.FAST_BLOCK, seed=5)
     whole = dict((u, (v, t)) for u, v, t in engine.execute(plan, plan.units(), progress=False))
     split = dict((u, (v, t)) for u, v, t in engine.execute(plan, plan.units(1), progress=False))
     a, b = engine.assemble(plan, whole), engine.assemble(plan, split)
@@ -116,7 +117,7 @@ AGREE_CASES = [
     ("gaussian", "replace", dict()),
     ("gaussian", "accumulate", dict()),
     ("gaussian", "mix:20", dict()),
-    ("gaussian-mle", "replace", dict(estimator="mle")),
+    ("gaussian-mle", "replace", {"estimator": "mle"}),
     ("mixed", "replace", dict()),
     ("mixed", "accumulate", dict()),
     ("mixed", "mix:20", dict()),
@@ -139,8 +140,8 @@ def test_fast_and_row_paths_agree_in_distribution(name, workflow, settings, mixe
     else:
         data = mixed_table
     G = 6
-    kw = dict(adapter=adapter, schedule="const:30", n_generations=G, workflow=workflow,
-              n0=40, seed=123, **settings)
+    kw = dict(adapter=adapter, adapter_settings=settings, schedule="const:30", n_generations=G,
+              workflow=workflow, n0=40, seed=123, holdout=0.0)
     rows = sa.run_audit(data, n_replications=300, path="rows", **kw)
     fast = sa.run_audit(data, n_replications=2048, path="fast", **kw)
     assert rows.quantities == fast.quantities
@@ -220,3 +221,57 @@ def test_fast_path_memory_does_not_grow_with_n_t(gauss_table):
 
     small, huge = peak(100), peak(10**8)
     assert huge < 1.5 * small + 1e6
+
+
+# ---------------------------------------------------------------------------------------------
+# the engine package: a frozen plan, the executors registry, public calls only
+# ---------------------------------------------------------------------------------------------
+def test_the_plan_is_frozen(gauss_table):
+    import dataclasses
+
+    from synthaudit import engine
+
+    plan = engine.prepare(gauss_table, adapter="gaussian", n_generations=2, n_replications=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.n0 = 3
+    assert plan.config()["n0"] == plan.n0 == 160  # 20 % of 200 rows held out by default
+
+
+def test_adding_an_executor_is_one_entry(mixed_table, monkeypatch):
+    from synthaudit import engine
+
+    def backwards(plan, units, n_jobs, scheduler):  # units in reverse order, in this process
+        for u in reversed(units):
+            yield (u, *plan.compute(u))
+
+    monkeypatch.setitem(engine.EXECUTORS, "backwards", backwards)
+    kw = dict(adapter="mixed", n_generations=3, n_replications=5, seed=4, path="rows")
+    ref = sa.run_audit(mixed_table, **kw)
+    for backend in ("backwards", "serial"):
+        got = sa.run_audit(mixed_table, backend=backend, **kw)
+        assert got.values.tobytes() == ref.values.tobytes()
+        assert got.config == ref.config  # how it ran is not part of what it computed
+    monkeypatch.delitem(engine.EXECUTORS, "backwards")
+    with pytest.raises(ValidationError, match=r"`backend` must be one of \['dask', 'joblib', "
+                                              r"'serial'\]; got 'backwards'"):
+        sa.run_audit(mixed_table, backend="backwards", **kw)
+
+
+def test_the_engine_reaches_no_private_name_and_builds_no_generator():
+    """The engine calls only public names of what it is handed (adapters, metrics, the store)
+    and draws every random number from synthaudit._random's addressed streams."""
+    import ast
+    from pathlib import Path
+
+    import synthaudit.engine as eng
+
+    for path in Path(eng.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        private = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                   and n.attr.startswith("_") and not n.attr.startswith("__")
+                   and not (isinstance(n.value, ast.Name) and n.value.id == "self")]
+        assert not private, (path.name, private)
+        calls = {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                 for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        assert not calls & {"default_rng", "SeedSequence", "RandomState", "seed", "Generator"}, (
+            path.name)

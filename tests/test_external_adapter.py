@@ -180,7 +180,8 @@ def test_conform_table_reads_back_csv_types():
 # ---------------------------------------------------------------------------------------------
 def test_external_end_to_end_through_run_audit():
     df = _table(80)
-    kw = {"adapter": "external", "command": _vendor(), "schedule": "const:80", "n_generations": 3,
+    kw = {"adapter": "external", "adapter_settings": {"command": _vendor()}, "schedule": "const:80",
+          "n_generations": 3,
               "n_replications": 1}
     r1 = sa.run_audit(df, seed=1, **kw)
     r2 = sa.run_audit(df, seed=1, **kw)

@@ -287,7 +287,7 @@ def test_metric_requirements_are_clear_errors():
     with pytest.raises(ValidationError, match="truth"):
         sa.run_audit(df, adapter="gaussian", n_generations=2, metrics=[M.TruthKL()])
     with pytest.raises(ValidationError, match="holdout"):
-        sa.run_audit(df, adapter="gaussian", n_generations=2, metrics=[M.HoldoutNLL()])
+        sa.run_audit(df, adapter="gaussian", n_generations=2, holdout=0.0, metrics=[M.HoldoutNLL()])
     with pytest.raises(ValidationError, match="rows"):
         sa.run_audit(df, adapter="gaussian", n_generations=2, path="fast",
                      metrics=[M.TableDistance()])
@@ -301,7 +301,7 @@ def test_default_metrics():
     assert [type(m).__name__ for m in M.default_metrics(plan.context)] == [
         "TruthKL", "ParamError", "HoldoutNLL"]
     assert [type(m).__name__ for m in plan.metrics] == ["TruthKL", "ParamError", "HoldoutNLL"]
-    plan = engine.prepare(sim.data, adapter="gaussian", n_generations=2)
+    plan = engine.prepare(sim.data, adapter="gaussian", n_generations=2, holdout=0.0)
     assert M.default_metrics(plan.context) == []
 
 

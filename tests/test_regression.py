@@ -65,8 +65,8 @@ def test_bad_targets():
 def test_replace_error_grows_accumulate_stays_bounded(cancer):
     """The known behaviour: under replace, ‖β_t − β*‖² grows with t; under accumulate it stays
     bounded (the real rows anchor every fit). β* is the fit on the whole table."""
-    kw = dict(adapter="logistic", target="target", schedule="const:200", n_generations=20,
-              n_replications=20, seed=0)
+    kw = dict(adapter="logistic", adapter_settings={"target": "target"}, schedule="const:200",
+              n_generations=20, n_replications=20, seed=0, holdout=0.0)
     err = {}
     for wf in ("replace", "accumulate"):
         res = sa.run_audit(cancer, workflow=wf, **kw)

@@ -95,7 +95,8 @@ def test_improvement_categorical_d_is_k_minus_1(schedule):
 def test_collapse_probability_with_truth(estimator, schedule):
     # with a truth, generation 0 is n0 fresh rows: include_baseline=True (ratio to σ²)
     sim = datasets.simulate_gaussian(100, mean=0.0, var=2.0, rng=1)
-    res = sa.run_audit(sim, adapter="gaussian", estimator=estimator, schedule=schedule,
+    res = sa.run_audit(sim, adapter="gaussian", adapter_settings={"estimator": estimator},
+                       schedule=schedule,
                        n_generations=30, n_replications=R, n0=20, seed=14)
     rep = AuditReport.from_result(res, eps=0.3)
     tab = rep.collapse_table(generations=[0, 1, 5, 15, 30])
@@ -117,7 +118,7 @@ def test_collapse_probability_real_table_is_relative_to_generation0(n0):
     # whether generation 0 is the whole pool (n0 = 40) or a subsample of it (n0 = 25)
     df = pd.DataFrame({"x": np.random.default_rng(2).normal(3.0, 2.0, 40)})
     res = sa.run_audit(df, adapter="gaussian", schedule="const:20", n_generations=25,
-                       n_replications=R, n0=n0, seed=15)
+                       n_replications=R, n0=n0, seed=15, holdout=0.0)
     rep = AuditReport.from_result(res, eps=0.25)
     tab = rep.collapse_table(generations=[1, 10, 25])
     assert (tab["relative_to"] == "generation 0").all()
@@ -190,7 +191,7 @@ def test_risk_falls_back_to_kl_from_parameters_and_says_when_unavailable():
     assert rep_rec.risk_table()["source"].iloc[0] == "recorded"
     assert rep_rec.risk_table(generations=[5])["median"].iloc[0] == pytest.approx(np.median(kl))
     real = sa.run_audit(sim.data, adapter="gaussian", schedule="const:100", n_generations=5,
-                        n_replications=50, seed=1)
+                        n_replications=50, seed=1, holdout=0.0)
     rep2 = AuditReport.from_result(real)
     assert rep2.improvement_risk is None and rep2.improvement_table().empty
     assert "No risk was measured" in str(rep2.verdict())

@@ -102,7 +102,7 @@ def test_init_only_stores_its_settings():
 @pytest.mark.sdv
 def test_gaussian_copula_audit_is_reproducible(sdv, penguins):
     kw = {"adapter": "sdv:gaussian_copula", "schedule": "const:150", "n_generations": 3,
-          "n_replications": 2}
+          "n_replications": 2, "holdout": 0.0}
     r1 = sa.run_audit(penguins, seed=11, **kw)
     r2 = sa.run_audit(penguins, seed=11, **kw)
     r3 = sa.run_audit(penguins, seed=12, **kw)
@@ -231,7 +231,8 @@ def test_ctgan_is_reproducible(sdv):
 @pytest.mark.slow
 def test_ctgan_audit_is_reproducible(sdv):
     real = _mixed(100)
-    kw = {"adapter": "sdv:ctgan", "epochs": 1, "enable_gpu": False, "schedule": "const:100",
+    kw = {"adapter": "sdv:ctgan", "adapter_settings": {"epochs": 1, "enable_gpu": False},
+          "schedule": "const:100",
           "n_generations": 2, "n_replications": 2}
     r1 = sa.run_audit(real, seed=5, **kw)
     r2 = sa.run_audit(real, seed=5, **kw)
@@ -261,7 +262,8 @@ def test_tvae_is_reproducible_and_leaves_global_state_alone(sdv):
 @pytest.mark.slow
 def test_copulagan_runs(sdv):
     real = _mixed(100)
-    res = sa.run_audit(real, adapter="sdv:copulagan", epochs=1, enable_gpu=False,
+    res = sa.run_audit(real, adapter="sdv:copulagan",
+                       adapter_settings={"epochs": 1, "enable_gpu": False},
                        schedule="const:100", n_generations=2, n_replications=1, seed=0)
     assert np.isfinite(res.values).all()
 

@@ -99,7 +99,7 @@ def test_complete_run_recomputes_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(AuditPlan, "compute", boom)
     res = run_audit(df, run_dir=tmp_path, **ROWS)
-    assert res.values.shape == (6, 5, 5)
+    assert res.values.shape == (6, 5, 6)  # 5 parameters and the held-out NLL
 
 
 def test_seed_none_reuses_the_directory_seed(tmp_path):
@@ -157,7 +157,7 @@ def test_corrupt_manifest(tmp_path):
     df = _table()
     run_audit(df, run_dir=tmp_path, **ROWS)
     m = tmp_path / "manifest.json"
-    for bad in (b'{"format": 1, "conf', b"[]", m.read_bytes().replace(b'"n0": 60', b'"n0": 61')):
+    for bad in (b'{"format": 1, "conf', b"[]", m.read_bytes().replace(b'"n0": 48', b'"n0": 49')):
         m.write_bytes(bad)
         before = snapshot(tmp_path)
         with pytest.raises(RunDirectoryError, match="manifest .* is corrupt"):
@@ -194,7 +194,10 @@ def test_corrupt_unit_is_moved_aside_and_recomputed(tmp_path):
     ref = run_audit(df, run_dir=tmp_path, **ROWS)
     victim = unit_files(tmp_path)[3]
     raw = bytearray(victim.read_bytes())
-    raw[len(raw) // 2] ^= 0xFF  # a flipped byte in the middle
+    import pyarrow.parquet as pq
+
+    column = pq.ParquetFile(victim).metadata.row_group(0).column(2)  # the first quantity
+    raw[column.data_page_offset + column.total_compressed_size // 2] ^= 0xFF  # inside its values
     victim.write_bytes(bytes(raw))
     with pytest.raises(RunDirectoryError, match=f"{victim.name}.*is corrupt.*resume"):
         st.load_run(tmp_path)
@@ -253,7 +256,8 @@ def test_fingerprint_sees_values_levels_and_split():
     base = st.data_fingerprint(prepare(df, **ROWS))
     assert base == st.data_fingerprint(prepare(df.copy(), **ROWS))
     assert base != st.data_fingerprint(prepare(df.assign(x=df.x + 1e-12), **ROWS))
-    assert base != st.data_fingerprint(prepare(df, holdout=0.2, **ROWS))
+    assert base != st.data_fingerprint(prepare(df, **{**ROWS, "holdout": 0.3}))
+    assert base != st.data_fingerprint(prepare(df, **{**ROWS, "seed": 6}))  # another split
 
 
 # ---------------------------------------------------------------------------------------------

@@ -245,6 +245,12 @@ class BaseAdapter:
         self._check_fitted("reading n_free_params_")
         return self.layout_.n_free_params
 
+    def fit_generated(self, data: pd.DataFrame, *, rng: np.random.Generator | None = None,
+                      learned=None):
+        """Refit on a generated table (the engine's per-row path); by default, :meth:`fit`
+        (an adapter that learns nothing from the real table beyond its fit ignores ``learned``)."""
+        return self.fit(data, rng=rng)
+
     # -- validation -------------------------------------------------------------------------
     def validate(self, data, *, strict: bool = True) -> pd.DataFrame:
         """Run every check this adapter makes on a table, without fitting.

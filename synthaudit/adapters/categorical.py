@@ -7,6 +7,7 @@ level loss, and the level stays in the output's categories with zero rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -57,7 +58,7 @@ class CategoricalAdapter(ParametricAdapter):
 
     name: ClassVar[str] = "categorical"
 
-    def __init__(self, columns=None, joint: bool = False):
+    def __init__(self, columns: Sequence | None = None, joint: bool = False):
         self.columns = columns
         self.joint = joint
 

@@ -7,6 +7,7 @@ Sufficient statistics of m rows: the count, the mean vector and the scatter matr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -96,7 +97,7 @@ class GaussianAdapter(ParametricAdapter):
 
     name: ClassVar[str] = "gaussian"
 
-    def __init__(self, columns=None, estimator: str = "unbiased"):
+    def __init__(self, columns: Sequence | None = None, estimator: str = "unbiased"):
         self.columns = columns
         self.estimator = estimator
 

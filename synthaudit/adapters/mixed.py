@@ -7,6 +7,7 @@ parameters (numeric block first, then categorical) are the drift parameters of a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -48,7 +49,8 @@ class MixedAdapter(ParametricAdapter):
 
     name: ClassVar[str] = "mixed"
 
-    def __init__(self, numeric=None, categorical=None, estimator: str = "unbiased", joint=False):
+    def __init__(self, numeric: Sequence | None = None, categorical: Sequence | None = None,
+                 estimator: str = "unbiased", joint: bool = False):
         self.numeric = numeric
         self.categorical = categorical
         self.estimator = estimator

@@ -6,6 +6,7 @@ directly: ``sum ~ Poisson(n · rate)``. A rate that reaches zero stays zero (abs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -31,7 +32,7 @@ class PoissonAdapter(ParametricAdapter):
 
     name: ClassVar[str] = "poisson"
 
-    def __init__(self, columns=None):
+    def __init__(self, columns: Sequence | None = None):
         self.columns = columns
 
     def _column_problems(self, data: pd.DataFrame, *, strict: bool) -> list[str]:

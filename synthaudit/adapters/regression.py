@@ -13,6 +13,7 @@ per-row path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -67,7 +68,7 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, *, ridge: float = 1e-6, max_iter:
 class _RegressionAdapter(BaseAdapter):
     supports_fast_path: ClassVar[bool] = False
 
-    def __init__(self, target=None, features=None):
+    def __init__(self, target=None, features: Sequence | None = None):
         self.target = target
         self.features = features
 

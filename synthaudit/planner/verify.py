@@ -107,7 +107,6 @@ def _gaussian_blocks(result, columns) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def _measure(target: Target, n0, schedule, T, d, estimator, n_replications, root, workflow,
              columns=None):
     """One score per replication for one schedule (fast path): an indicator or a square."""
-    from ..adapters import GaussianAdapter
     from ..engine import run_audit
 
     p = _gaussian_dimension(d) if target.kind == "improvement" and d != 1 else 1
@@ -117,14 +116,15 @@ def _measure(target: Target, n0, schedule, T, d, estimator, n_replications, root
         reps = min(VERIFY_CHUNK, n_replications - start)
         res = run_audit(
             table,
-            adapter=GaussianAdapter(estimator=estimator),
+            adapter="gaussian",
+            adapter_settings={"estimator": estimator},
             schedule=schedule,
             n_generations=T,
             n_replications=reps,
             workflow=workflow,
             n0=n0,
             holdout=0.0,
-            seed=np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (c,)),
+            seed=_chunk_seed(root, c),
             path="fast",
             metrics=(),  # the parameters are all we need
         )
@@ -478,3 +478,9 @@ def _row(label, role, sched, T, target, predicted, measured, x, R) -> dict:
         "margin_se": margin,
         "verdict": verdict,
     }
+
+
+def _chunk_seed(root: np.random.SeedSequence, c: int) -> int:
+    """The integer seed of verification chunk ``c`` (a child of the recorded root)."""
+    child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (c,))
+    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
