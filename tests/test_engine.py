@@ -275,3 +275,20 @@ def test_the_engine_reaches_no_private_name_and_builds_no_generator():
                  for n in ast.walk(tree) if isinstance(n, ast.Call)}
         assert not calls & {"default_rng", "SeedSequence", "RandomState", "seed", "Generator"}, (
             path.name)
+
+
+@pytest.mark.parametrize("path", ["fast", "rows"])
+def test_mix_with_a_known_truth_draws_fresh_rows_from_the_truth(path):
+    """Issue 10: with truth=, mix's fresh real rows come from the true model, not from the fixed
+    simulated table: mean[x] settles around the true mean 0, not the table's mean.
+
+    Under mix:m with n synthetic rows the mean is an AR(1) toward the truth with λ = n/(n+m) = ½;
+    its stationary s.d. is well below 0.1 for these sizes, so the average over R replications
+    has s.e. < 0.1/sqrt(R); the table's own mean is 0.18 here, > 4 s.e. away from 0."""
+    sim = datasets.simulate_gaussian(30, mean=0.0, var=1.0, rng=0)
+    assert abs(sim.data["x"].mean()) > 0.15
+    R = 400 if path == "fast" else 40
+    res = sa.run_audit(sim, adapter="gaussian", schedule="const:20", workflow="mix:20",
+                       n_generations=40, n_replications=R, seed=1, holdout=0.0, path=path)
+    mean_T = res.quantity("mean[x]")[40]
+    assert abs(mean_T.mean()) < 4 * 0.1 / np.sqrt(R) + 0.02

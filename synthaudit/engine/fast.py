@@ -132,7 +132,9 @@ def compute_fast(plan: AuditPlan, first: int, n_blocks: int) -> np.ndarray:
         syn = ad.simulate_sufficient(theta, plan.sizes[t - 1], rng=rng)
         real = None
         m = int(plan.real_rows[t - 1])
-        if m:
+        if m and plan.truth_theta is not None:  # fresh real rows: drawn from the truth
+            real = ad.simulate_sufficient(tile(plan.truth_theta, L), m, rng=rng)
+        elif m:
             idx = _lane_subsets(rng, N, m)
             real = ad.stats_from_encoded(plan.pool_encoded[idx])
         train = plan.workflow.next_stats(ad, train, syn, real)

@@ -301,7 +301,8 @@ def build_plan(data, spec: AuditSpec, *, truth=None, metrics: Sequence[Metric] |
             real_rows = workflow.real_rows(G)
         except ValidationError as exc:
             problems += exc.problems
-        if real_rows is not None and n_pool is not None and real_rows.max(initial=0) > n_pool:
+        if (real_rows is not None and n_pool is not None and truth_s is None
+                and real_rows.max(initial=0) > n_pool):  # with a truth, fresh rows come from it
             problems.append(
                 f"workflow {workflow.spec!r} draws up to {int(real_rows.max())} real rows per "
                 f"generation but the pool has {n_pool}."

@@ -43,7 +43,9 @@ def compute_rows(plan: AuditPlan, r: int) -> tuple[np.ndarray, list | None]:
         syn = model.sample(int(plan.sizes[t - 1]), rng=rng)
         real = None
         m = int(plan.real_rows[t - 1])
-        if m:
+        if m and plan.truth_theta is not None:  # fresh real rows: drawn from the truth
+            real = plan.reference_model.sample_rows(plan.truth_theta, m, rng)
+        elif m:
             real = plan.pool.iloc[np.sort(rng.choice(N, m, replace=False))]
             real = real.reset_index(drop=True)
         train = plan.workflow.next_table(train, syn, real)
