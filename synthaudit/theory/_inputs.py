@@ -145,3 +145,46 @@ def _inverse_sums(schedule_or_sizes, n_generations):
 
 def _out(values: np.ndarray, scalar: bool):
     return float(values[0]) if scalar else values
+
+
+WORKFLOWS = ("replace", "accumulate", "mix")
+
+
+def _workflow(workflow, n_generations: int) -> tuple[str, np.ndarray]:
+    """``(name, m)`` for a workflow spec (``"replace"``, ``"accumulate"``, ``"mix:M"``,
+    ``"mix:poly:10:1"``) or a :class:`synthaudit.workflows.Workflow` (read by duck typing: theory
+    does not import the workflows room). ``m`` holds the fresh real rows ``m_1 … m_T`` (zeros
+    unless ``mix``)."""
+    zeros = np.zeros(n_generations, dtype=np.int64)
+    name = getattr(workflow, "name", None)
+    if isinstance(name, str) and hasattr(workflow, "real_rows"):
+        if name not in WORKFLOWS:
+            raise ValidationError(
+                f"`workflow` must be replace, accumulate or mix; got {workflow!r}."
+            )
+        m = np.asarray(workflow.real_rows(n_generations), dtype=np.int64) if n_generations else zeros
+        return name, m
+    if not isinstance(workflow, str):
+        raise ValidationError(
+            f"`workflow` must be 'replace', 'accumulate', 'mix:M' or a Workflow; got {workflow!r}."
+        )
+    key, _, rest = workflow.strip().lower().partition(":")
+    if key in ("replace", "accumulate") and not rest:
+        return key, zeros
+    if key == "mix" and rest:
+        try:
+            m_const = int(rest)
+        except ValueError:
+            m_const = None
+        if m_const is not None:
+            if m_const < 1:
+                raise ValidationError(
+                    f"`workflow` 'mix:M' needs M ≥ 1 real row per generation; got {workflow!r}."
+                )
+            return "mix", np.full(n_generations, m_const, dtype=np.int64)
+        sched = parse(rest)
+        return "mix", sched.sizes(n_generations) if n_generations else zeros
+    raise ValidationError(
+        f"`workflow` must be 'replace', 'accumulate' or 'mix:M' (M real rows per generation); "
+        f"got {workflow!r}."
+    )
