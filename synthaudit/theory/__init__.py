@@ -36,6 +36,27 @@ True
 
 from __future__ import annotations
 
+from .bartlett import (
+    expected_generalized_variance_ratio,
+    generalized_variance_law,
+    noise_variance_law,
+)
+from .finite import (
+    binary_improvement_probability,
+    extinction_probability,
+    level_loss_probability,
+    mean_improvement_probability_exact,
+    poisson_improvement_probability,
+)
+from .flows import (
+    AccumulateVarianceLaw,
+    WorkflowCriterion,
+    WorkflowMoments,
+    accumulate_variance_law,
+    mean_improvement_known_variance,
+    workflow_criterion,
+    workflow_moments,
+)
 from .replace import (
     CollapseCriterion,
     VarianceLaw,
@@ -55,20 +76,35 @@ from .replace import (
 )
 
 __all__ = [
+    "AccumulateVarianceLaw",
     "CollapseCriterion",
     "VarianceLaw",
+    "WorkflowCriterion",
+    "WorkflowMoments",
+    "accumulate_variance_law",
     "accumulated_variance",
     "bias_collapses",
     "bias_drift",
+    "binary_improvement_probability",
     "collapse_criterion",
     "collapse_curve",
     "collapse_probability",
+    "expected_generalized_variance_ratio",
     "expected_variance_ratio",
+    "extinction_probability",
+    "generalized_variance_law",
     "improvement_probability",
     "improvement_probability_r",
+    "level_loss_probability",
+    "mean_improvement_known_variance",
     "mean_improvement_probability",
+    "mean_improvement_probability_exact",
+    "noise_variance_law",
+    "poisson_improvement_probability",
     "required_growth_power",
     "variance_law",
+    "workflow_criterion",
+    "workflow_moments",
 ]
 
 _PRIVATE_FOR_TESTS = (_centered_cgf,)

@@ -335,6 +335,9 @@ class VarianceLaw:
         How many factors share each value.
     log_scale : float
         ``Σ log(2/c)`` over the factors.
+    log_dof_ratio : float or None
+        ``Σ log(k/c)`` over the factors when the divisors ``c`` are not ``k`` or ``k + 1`` (the
+        generalized variance); None otherwise (read from ``estimator``).
     """
 
     half_dof: np.ndarray
@@ -342,11 +345,15 @@ class VarianceLaw:
     log_scale: float
     estimator: str
     n_factors: int
+    log_dof_ratio: float | None = None
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- moments -----------------------------------------------------------------------------
     def mean(self) -> float:
-        """``E R`` exactly: 1 for the unbiased estimator, ``Π (n−1)/n`` under the MLE."""
+        """``E R`` exactly: 1 for the unbiased estimator, ``Π (n−1)/n`` under the MLE (in
+        general ``Π k/c``, i.e. ``exp(log_dof_ratio)``)."""
+        if self.log_dof_ratio is not None:
+            return float(math.exp(self.log_dof_ratio))
         if self.estimator == "unbiased" or self.n_factors == 0:
             return 1.0
         n = 2 * self.half_dof + 1
@@ -358,6 +365,8 @@ class VarianceLaw:
             return 0.0
         k = 2 * self.half_dof
         per = -_log_minus_psi(self.half_dof)  # ψ(a) − ln a = ψ(k/2) + log(2/k)
+        if self.log_dof_ratio is not None:
+            return float(np.sum(self.counts * per)) + self.log_dof_ratio
         if self.estimator == "mle":
             per = per - np.log1p(1 / k)  # log(k/c) with c = k + 1
         return float(np.sum(self.counts * per))
