@@ -50,7 +50,8 @@ __all__ = [
 
 TIE_RTOL = 1e-12
 _DROP = 1e-20  # states with less mass than this are dropped (their total bounds the error)
-_MAX_WORK = 4e9  # joint dynamic programmes beyond this many multiply-adds are refused
+_MAX_WORK = 4e9
+_DENSE_MAX = 1.6e7  # transition matrices up to this many entries are built once and cached
 
 
 def _horizons(schedule_or_sizes, n_generations):
@@ -278,9 +279,16 @@ def level_loss_probability(
     if name == "accumulate":
         out[:] = out[0]
         return _ret(out[gens], scalar)
+    cache: dict = {}
     for t in range(T):
         n = int(sizes[t])
-        nxt = _binomial_push(dist, q, n)
+        if q.size * (n + 1) <= _DENSE_MAX:
+            key = (q.size, n)
+            if key not in cache:
+                cache[key] = _binomial_matrix(q, n)
+            nxt = dist @ cache[key]
+        else:
+            nxt = _binomial_push(dist, q, n)
         if name == "mix":
             nxt = _convolve_binomial(nxt, int(m[t]), p)
         dist = nxt

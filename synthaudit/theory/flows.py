@@ -50,6 +50,7 @@ __all__ = [
     "WorkflowCriterion",
     "WorkflowMoments",
     "accumulate_variance_law",
+    "improvement_probability_workflow",
     "mean_improvement_known_variance",
     "workflow_criterion",
     "workflow_moments",
@@ -535,3 +536,72 @@ def workflow_criterion(
         )
     return WorkflowCriterion(name, False, ratio, crit.inverse_sum, reason)
 
+
+
+# --------------------------------------------------------------------------------------------
+# asymptotic improvement probability under any workflow
+# --------------------------------------------------------------------------------------------
+
+
+def _ar_coefficients(n0, sizes, name, m):
+    """``(β, e)``: ``θ_T − θ* ≈ β(θ_0 − θ*) + E`` with ``Cov E = e · I⁻¹`` (Fisher units, per
+    unit of information of one row); ``Cov(θ_0 − θ*) = I⁻¹/n0``."""
+    beta, e, N_prev = 1.0, 0.0, float(n0)
+    for t, n in enumerate(sizes.astype(float)):
+        if name == "replace":
+            e += 1.0 / n
+        elif name == "accumulate":
+            N = N_prev + n
+            e += n / N**2
+            N_prev = N
+        else:
+            lam = n / (n + m[t])
+            beta *= lam
+            e = lam**2 * (e + 1.0 / n) + (1 - lam) ** 2 / m[t]
+    return beta, e
+
+
+def improvement_probability_workflow(
+    n0, schedule_or_sizes, n_generations=None, *, d: int, workflow="replace"
+) -> float:
+    """Asymptotic ``P(risk_T < risk_0)`` with d free parameters under any workflow.
+
+    In the Fisher metric, with asymptotically normal estimators, ``θ_T − θ* = β(θ_0 − θ*) + E``
+    with E independent of θ_0: replace ``β = 1``, ``e = S_T``; accumulate ``β = 1``,
+    ``e = Σ n_t/N_t²`` (so ``r_acc² = n0·e``); mix ``β = Π λ_t`` and the AR(1) recursion of
+    :func:`mean_improvement_known_variance`. With ``a = 1/n0`` and ``X ~ N(0, a I_d)``,
+    ``P = P(‖βX + E‖² < ‖X‖²) = E_Q[F_{χ'²_d(β² a Q/e)}(a Q/e)]``, ``Q ~ χ²_d`` (noncentral χ²
+    cdf, Gauss rule over Q); for β = 1 it is the Student-t form of
+    :func:`~synthaudit.theory.improvement_probability_r` with ``r² = n0·e``.
+
+    Examples
+    --------
+    >>> round(improvement_probability_workflow(100, "const:100", 10, d=2), 4)   # replace
+    0.0774
+    >>> round(improvement_probability_workflow(100, "const:100", 10, d=2, workflow="accumulate"), 4)
+    0.3251
+    >>> round(improvement_probability_workflow(100, "const:100", 1, d=1, workflow="mix:100"), 4)
+    0.5557
+    """
+    from .replace import _check_d, improvement_probability_r
+
+    n0 = _check_n0(n0)
+    d = _check_d(d)
+    sizes, name, m = _resolve(n0, schedule_or_sizes, n_generations, workflow)
+    if sizes.size == 0:
+        return 0.5
+    beta, e = _ar_coefficients(n0, sizes, name, m)
+    if beta == 1.0:
+        return float(improvement_probability_r(math.sqrt(n0 * e), d))
+    # over the radius s = ‖X‖/√a ~ χ_d, on which the integrand is smooth: composite Gauss–Legendre
+    a = 1.0 / n0
+    x, w = np.polynomial.legendre.leggauss(16)
+    top = math.sqrt(d) + 12.0
+    edges = np.linspace(0.0, top, 41)
+    width = np.diff(edges)
+    s = (edges[:-1, None] + width[:, None] * (x[None, :] + 1) / 2).ravel()
+    ws = (width[:, None] * w[None, :] / 2).ravel()
+    log_dens = (d - 1) * np.log(s) - s**2 / 2 - (d / 2 - 1) * math.log(2) - special.gammaln(d / 2)
+    q = s**2
+    vals = stats.ncx2.cdf(a * q / e, d, beta**2 * a * q / e)
+    return float(np.clip(np.sum(ws * np.exp(log_dens) * vals), 0.0, 1.0))
