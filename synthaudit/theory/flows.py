@@ -313,10 +313,10 @@ class AccumulateVarianceLaw:
     # -- the cdf --------------------------------------------------------------------------------
     def _factor_rule(self, c_prev, k, rho, c_t, q):
         if k > 0:
-            xg, wg = gamma_rule(k / 2, 2 * q)
+            xg, wg = gamma_rule(k / 2, q + 16)
         else:
             xg, wg = np.zeros(1), np.ones(1)
-        xz, wz = gamma_rule(0.5, q)
+        xz, wz = gamma_rule(0.5, q // 2 + 8)
         A = 2 * xg[:, None] + rho * 2 * xz[None, :]
         L = np.log((c_prev + A) / c_t).ravel()
         return lanczos_rule(L, (wg[:, None] * wz[None, :]).ravel(), q)
