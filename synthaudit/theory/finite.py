@@ -522,7 +522,19 @@ def poisson_improvement_probability(
         N = n0 + np.cumsum(sizes)
     else:
         N = sizes + (m if name == "mix" else 0)
-    s_cum = np.cumsum(1.0 / np.maximum(sizes, 1)) if T else np.zeros(0)
+    # Var(λ̂_t) ≈ λ(1/n0 + e_t): e_t = S_t (replace), Σ n_s/N_s² (accumulate), AR(1) (mix)
+    e_t, e, N_run = np.zeros(T), 0.0, float(n0)
+    for t in range(T):
+        n = float(sizes[t])
+        if name == "replace":
+            e += 1.0 / n
+        elif name == "accumulate":
+            N_run += n
+            e += n / N_run**2
+        else:
+            lam_t = n / (n + m[t])
+            e = lam_t**2 * (e + 1.0 / n) + (1 - lam_t) ** 2 / m[t]
+        e_t[t] = e
 
     def cap(n_rows, spread):
         top = n_rows * (lam + 14 * math.sqrt(lam * spread)) + 14 * math.sqrt(n_rows * lam)
@@ -533,7 +545,7 @@ def poisson_improvement_probability(
     w0 = stats.poisson.pmf(s0, n0 * lam)
     keep = w0 > 1e-18
     s0, w0 = s0[keep], w0[keep]
-    caps = [cap(int(N[t]), 1.0 / n0 + s_cum[t]) for t in range(T)]
+    caps = [cap(int(N[t]), 1.0 / n0 + e_t[t]) for t in range(T)]
     work = float(s0.size) * float(sum((k0max + 1.0 if t == 0 else caps[t - 1] + 1.0) * (caps[t] + 1.0)
                                       for t in range(T)))
     if work > _MAX_WORK:
