@@ -12,7 +12,7 @@ the ``regime`` it holds in, and a ``note`` (the method). The entry points below 
 law when one exists, else the asymptotic law inside its regime, else no prediction.
 
 **The validity rule of the asymptotic improvement probability** (DESIGN §5, measured by
-``docs/make_theory_table.py``: 542 configurations, none shown outside its stated error). With d
+``docs/make_theory_table.py``: 504 configurations, none shown outside its stated error). With d
 free parameters, ``n_min = min(n0, n_1, …, n_T)`` and ``e_T`` the Fisher-metric variance added by
 the loop (``S_T`` under replace, ``Σ n_t/N_t²`` under accumulate, the AR(1) recursion under mix):
 
