@@ -1,4 +1,4 @@
-"""Closed forms for recursive training on synthetic data (DESIGN §5).
+"""The replace workflow: closed forms for the fully synthetic loop (DESIGN §5).
 
 Notation: generation 0 is fitted on ``n0`` real rows; generation t ≥ 1 on ``n_t`` rows drawn from
 generation t − 1 (the *replace* workflow). ``S_T = Σ_{t=1..T} 1/n_t`` and ``r_T² = n0 · S_T``.
@@ -35,19 +35,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import special  # integrate / optimize are imported lazily (import time)
 
-from .exceptions import ValidationError, collect
-from .schedules import (
-    MAX_ROWS,
-    Schedule,
-    constant,
-    explicit,
-    exponential,
-    linear,
-    parse,
-    polynomial,
+from ..exceptions import ValidationError, collect
+from ..schedules import Schedule, constant, explicit, exponential, linear, polynomial
+from ._inputs import (
+    _as_schedule,
+    _check_alpha,
+    _check_d,
+    _check_estimator,
+    _check_n0,
+    _generations_list,
+    _inverse_sums,
+    _out,
+    _sizes,
 )
 
 __all__ = [
@@ -66,144 +67,6 @@ __all__ = [
     "required_growth_power",
     "variance_law",
 ]
-
-ESTIMATORS = ("unbiased", "mle")
-
-
-# --------------------------------------------------------------------------------------------
-# input handling
-# --------------------------------------------------------------------------------------------
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _check_n0(n0) -> int:
-    if not _is_int(n0) or n0 < 2:
-        raise ValidationError(
-            f"`n0` must be an integer ≥ 2 (real rows of generation 0); got {n0!r}."
-        )
-    return int(n0)
-
-
-def _check_estimator(estimator) -> str:
-    if estimator not in ESTIMATORS:
-        raise ValidationError(
-            f"`estimator` must be one of {', '.join(repr(e) for e in ESTIMATORS)}; got {estimator!r}."
-        )
-    return estimator
-
-
-def _check_d(d) -> int:
-    if not _is_int(d) or d < 1:
-        raise ValidationError(
-            f"`d` must be a positive integer (number of free parameters); got {d!r}."
-        )
-    return int(d)
-
-
-def _check_alpha(alpha) -> float:
-    ok = isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool)
-    if not ok or not math.isfinite(float(alpha)) or float(alpha) <= 0:
-        raise ValidationError(
-            f"`alpha` must be a finite number > 0 (bias of order n^(-alpha)); got {alpha!r}."
-        )
-    return float(alpha)
-
-
-def _as_schedule(schedule) -> Schedule:
-    if isinstance(schedule, (Schedule, str)):
-        return parse(schedule)
-    try:
-        arr = np.asarray(schedule)
-    except (TypeError, ValueError):  # pragma: no cover - exotic objects
-        arr = None
-    if arr is None or arr.ndim != 1 or arr.size == 0:
-        raise ValidationError(
-            "`schedule` must be a Schedule, a schedule spec such as 'poly:100:1.5', or a non-empty "
-            f"list of sizes; got {schedule!r}."
-        )
-    return explicit(_check_sizes(arr))
-
-
-def _check_sizes(arr) -> np.ndarray:
-    arr = np.asarray(arr)
-    if arr.ndim != 1:
-        raise ValidationError(f"`sizes` must be a 1-D list of integers; got shape {arr.shape}.")
-    if arr.size == 0:
-        return arr.astype(np.int64)
-    if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)):
-        raise ValidationError(f"`sizes` must be finite integers ≥ 2; got {arr.tolist()!r}.")
-    if np.any(arr != np.round(arr)) or np.any(arr < 2) or np.any(arr > MAX_ROWS):
-        bad = arr[(arr != np.round(arr)) | (arr < 2) | (arr > MAX_ROWS)]
-        raise ValidationError(
-            f"`sizes` must be integers between 2 and {MAX_ROWS:.0e}; got {bad[:5].tolist()!r}."
-        )
-    return arr.astype(np.int64)
-
-
-def _sizes(schedule_or_sizes, n_generations) -> np.ndarray:
-    """Resolve ``[n_1, …, n_T]``.
-
-    A Schedule (or spec) needs ``n_generations`` (0 allowed: no synthetic generation). An explicit
-    array is used as is when ``n_generations`` is None; otherwise it is read as an explicit schedule
-    whose last size repeats.
-    """
-    if isinstance(schedule_or_sizes, (Schedule, str)):
-        sched = parse(schedule_or_sizes)
-        if n_generations is None:
-            raise ValidationError(
-                "`n_generations` is required when the schedule is a Schedule or a spec; got None."
-            )
-        if _is_int(n_generations) and n_generations == 0:
-            return np.zeros(0, dtype=np.int64)
-        return sched.sizes(n_generations)
-    if isinstance(schedule_or_sizes, (int, float, np.integer, np.floating)):
-        raise ValidationError(
-            "`schedule_or_sizes` must be a Schedule, a spec or a list of sizes; "
-            f"got the number {schedule_or_sizes!r} (use constant({schedule_or_sizes!r}))."
-        )
-    arr = _check_sizes(np.asarray(schedule_or_sizes))
-    if n_generations is None:
-        return arr
-    if not _is_int(n_generations) or n_generations < 0:
-        raise ValidationError(
-            f"`n_generations` must be a non-negative integer; got {n_generations!r}."
-        )
-    if n_generations == 0:
-        return np.zeros(0, dtype=np.int64)
-    if arr.size == 0:
-        raise ValidationError("`sizes` is empty, so it cannot be extended to `n_generations`.")
-    return explicit(arr.tolist()).sizes(int(n_generations))
-
-
-def _generations_list(n_generations, name="n_generations") -> tuple[np.ndarray, bool]:
-    """Scalar or sequence of non-negative integers → (int array, was_scalar)."""
-    scalar = np.ndim(n_generations) == 0
-    gens = np.atleast_1d(np.asarray(n_generations))
-    if gens.size == 0 or gens.dtype.kind not in "iu" or np.any(gens < 0):
-        raise ValidationError(
-            f"`{name}` must be a non-negative integer or a list of them; got {n_generations!r}."
-        )
-    return gens.astype(np.int64), bool(scalar)
-
-
-def _inverse_sums(schedule_or_sizes, n_generations):
-    """``S_T`` for one T or a list of T values (cumulative sum over one size array)."""
-    if n_generations is None:
-        sizes = _sizes(schedule_or_sizes, None)
-        return np.array([np.sum(1.0 / sizes)]), True
-    gens, scalar = _generations_list(n_generations)
-    tmax = int(gens.max())
-    sizes = _sizes(schedule_or_sizes, tmax) if tmax > 0 else np.zeros(0, dtype=np.int64)
-    cums = np.concatenate([[0.0], np.cumsum(1.0 / sizes)])
-    return cums[gens], scalar
-
-
-def _out(values: np.ndarray, scalar: bool):
-    return float(values[0]) if scalar else values
-
 
 # --------------------------------------------------------------------------------------------
 # 1. collapse criterion
@@ -472,6 +335,9 @@ class VarianceLaw:
         How many factors share each value.
     log_scale : float
         ``Σ log(2/c)`` over the factors.
+    log_dof_ratio : float or None
+        ``Σ log(k/c)`` over the factors when the divisors ``c`` are not ``k`` or ``k + 1`` (the
+        generalized variance); None otherwise (read from ``estimator``).
     """
 
     half_dof: np.ndarray
@@ -479,11 +345,15 @@ class VarianceLaw:
     log_scale: float
     estimator: str
     n_factors: int
+    log_dof_ratio: float | None = None
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- moments -----------------------------------------------------------------------------
     def mean(self) -> float:
-        """``E R`` exactly: 1 for the unbiased estimator, ``Π (n−1)/n`` under the MLE."""
+        """``E R`` exactly: 1 for the unbiased estimator, ``Π (n−1)/n`` under the MLE (in
+        general ``Π k/c``, i.e. ``exp(log_dof_ratio)``)."""
+        if self.log_dof_ratio is not None:
+            return float(math.exp(self.log_dof_ratio))
         if self.estimator == "unbiased" or self.n_factors == 0:
             return 1.0
         n = 2 * self.half_dof + 1
@@ -495,6 +365,8 @@ class VarianceLaw:
             return 0.0
         k = 2 * self.half_dof
         per = -_log_minus_psi(self.half_dof)  # ψ(a) − ln a = ψ(k/2) + log(2/k)
+        if self.log_dof_ratio is not None:
+            return float(np.sum(self.counts * per)) + self.log_dof_ratio
         if self.estimator == "mle":
             per = per - np.log1p(1 / k)  # log(k/c) with c = k + 1
         return float(np.sum(self.counts * per))
@@ -709,7 +581,7 @@ def collapse_curve(
     *,
     estimator: str = "unbiased",
     include_baseline: bool = True,
-) -> pd.DataFrame:
+):
     """``P(σ̂²_t / σ² ≤ eps)`` for each t in ``generations``: a tidy frame.
 
     Returns
@@ -735,6 +607,8 @@ def collapse_curve(
         )
         for t in gens
     ]
+    import pandas as pd  # the one tabular return value of theory; pandas loads only here
+
     return pd.DataFrame({"generation": gens, "probability": probs})
 
 
