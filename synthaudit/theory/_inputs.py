@@ -6,19 +6,14 @@ import math
 
 import numpy as np
 
+from .._util import ESTIMATORS
+from .._util import is_int as _is_int
 from ..exceptions import ValidationError
 from ..schedules import MAX_ROWS, Schedule, explicit, parse
-
-ESTIMATORS = ("unbiased", "mle")
-
 
 # --------------------------------------------------------------------------------------------
 # input handling
 # --------------------------------------------------------------------------------------------
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
 def _check_n0(n0) -> int:
