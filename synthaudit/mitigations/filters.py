@@ -168,15 +168,16 @@ def fit_logistic_lanes(F, y, *, ridge: float = 1e-3, max_iter: int = 25) -> np.n
     beta = np.zeros((L, f))
     pen = np.full(f, ridge * m)
     pen[0] = 0.0
+    Ft = np.swapaxes(F, 1, 2)
     for _ in range(max_iter):
-        eta = np.einsum("lmf,lf->lm", F, beta)
+        eta = (F @ beta[..., None])[..., 0]
         mu = 0.5 * (1.0 + np.tanh(0.5 * eta))
         w = np.clip(mu * (1 - mu), 1e-10, None)
-        grad = np.einsum("lmf,lm->lf", F, y - mu) - pen * beta
-        H = np.einsum("lmf,lm,lmg->lfg", F, w, F) + np.diag(pen)
+        grad = (Ft @ (y - mu)[..., None])[..., 0] - pen * beta
+        H = (Ft * w[:, None, :]) @ F + np.diag(pen)
         step = np.linalg.solve(H, grad[..., None])[..., 0]
         beta = beta + step
-        if np.max(np.abs(step)) < 1e-9:
+        if np.max(np.abs(step)) < 1e-7:
             break
     return beta
 

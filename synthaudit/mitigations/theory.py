@@ -102,7 +102,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "exact", "E[μ̂_t, σ̂²_t | generation t−1] when rows are kept inside generation 0's window "
         "(unbiased variance, rejection sampling to n_t kept rows)"),
     "likelihood_filter_path": ("asymptotic", "population limit n → ∞ of the filtered loop"),
-    "gaussian_tail_coverage": ("exact", "mass of N(μ_t, σ_t²) beyond the real 1%/99% quantiles"),
+    "gaussian_tail_coverage": (
+        "exact", "share of the true mass beyond the real 1%/99% quantiles that N(μ_t, σ_t²) "
+        "covers, each side capped at its true mass"),
     "ols_replace_error": (
         "exact", "Dohmatob et al.: Gaussian features N(0, Σ), label noise σ0² for the generators "
         "(T0 rows each), σ² for the final model (T rows); T, T0 ≥ d + 2"),
@@ -952,26 +954,34 @@ def likelihood_filter_path(z, n_generations, *, center=0.0, scale=1.0, mu0=None,
     return {"mean": np.array(means), "sd": np.array(sds), "keep_rate": np.array(keeps)}
 
 
-def gaussian_tail_coverage(mu, sd, lo, hi, true_mass) -> np.ndarray:
+def gaussian_tail_coverage(mu, sd, lo, hi, mass_lo=0.01, mass_hi=0.01) -> np.ndarray:
     """Share of the true tail mass that the model ``N(μ, sd²)`` still covers (**exact**).
 
-    ``(Φ((lo − μ)/sd) + Φ((μ − hi)/sd)) / true_mass`` where ``lo``/``hi`` are the real table's
-    1 %/99 % quantiles and ``true_mass`` the real mass beyond them (0.02 for exact quantiles).
-    1 means the tails are intact, 0 that they are gone; above 1 the model over-covers.
+    ``lo``/``hi`` are the real 1 %/99 % quantiles and ``mass_lo``/``mass_hi`` the true mass
+    below/above them. Each side counts at most its true mass (a drifting mean that piles mass
+    into one tail does not make up for the other)::
+
+        coverage = (min(Φ((lo − μ)/sd), mass_lo) + min(Φ((μ − hi)/sd), mass_hi)) / (mass_lo + mass_hi)
+
+    1: both tails intact; 0: both gone. Vectorised over ``mu``, ``sd``.
 
     Examples
     --------
     >>> z = 2.3263478740408408
-    >>> round(float(gaussian_tail_coverage(0.0, 1.0, -z, z, 0.02)), 6)
+    >>> round(float(gaussian_tail_coverage(0.0, 1.0, -z, z)), 6)
     1.0
-    >>> round(float(gaussian_tail_coverage(0.0, 0.8, -z, z, 0.02)), 4)
+    >>> round(float(gaussian_tail_coverage(0.0, 0.8, -z, z)), 4)
     0.1819
+    >>> round(float(gaussian_tail_coverage(3.0, 1.0, -z, z)), 4)       # one tail only
+    0.5
     """
     mu, sd = np.asarray(mu, dtype=float), np.asarray(sd, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mass = special.ndtr((lo - mu) / sd) + special.ndtr((mu - hi) / sd)
-    mass = np.where(sd > 0, mass, ((mu < lo) | (mu > hi)).astype(float))
-    return mass / true_mass
+        below = special.ndtr((lo - mu) / sd)
+        above = special.ndtr((mu - hi) / sd)
+    below = np.where(sd > 0, below, (mu < lo).astype(float))
+    above = np.where(sd > 0, above, (mu > hi).astype(float))
+    return (np.minimum(below, mass_lo) + np.minimum(above, mass_hi)) / (mass_lo + mass_hi)
 
 
 # --------------------------------------------------------------------------------------------
