@@ -524,6 +524,27 @@ def gaussian_fresh_moments(n0, sizes, real_rows, *, sigma2=1.0, estimator="unbia
     }
 
 
+def _gaussian_first_moments(n0, n, k, sigma2=1.0, offset=1):
+    """(E(μ̂_t − μ)², E σ̂²_t) of :func:`gaussian_fresh_moments`, vectorised over leading axes of
+    ``n``, ``k`` (shape (..., T)): the first-order part of the recursion closes on itself."""
+    n = np.asarray(n, dtype=float)
+    k = np.asarray(k, dtype=float)
+    m = n - k
+    ex = np.empty(n.shape[:-1] + (n.shape[-1] + 1,))
+    es = np.empty_like(ex)
+    ex[..., 0] = sigma2 / n0
+    es[..., 0] = sigma2 * (n0 - 1) / (n0 - offset)
+    both = (k > 0) & (m > 0)
+    for t in range(n.shape[-1]):
+        nt, kt, mt = n[..., t], k[..., t], m[..., t]
+        x, s_ = ex[..., t], es[..., t]
+        ex[..., t + 1] = (mt / nt) ** 2 * x + (kt * sigma2 + mt * s_) / nt**2
+        cross = np.where(both[..., t], (mt * sigma2 + kt * s_) / nt, 0.0)
+        es[..., t + 1] = (np.maximum(kt - 1, 0) * sigma2 + np.maximum(mt - 1, 0) * s_
+                          + kt * mt / nt * x + cross) / (nt - offset)
+    return ex, es
+
+
 # --------------------------------------------------------------------------------------------
 # 2. weighted accumulation (Amin et al.)
 # --------------------------------------------------------------------------------------------
