@@ -112,3 +112,17 @@ def test_categorical_shrinkage_drift_exact_and_no_level_lost():
         _close_mean(drift[:, t], float(np.mean(v0) * unit))
         assert np.allclose(D[:, t], (1 - (p0[:2000] ** 2).sum(1)) * unit)
     assert not np.any(lost)
+
+
+def test_categorical_shrinkage_risk_against_the_truth():
+    c, n0, n, T, R = 0.2, 25, 25, 40, 20_000
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    rng = np.random.default_rng(6)
+    p0 = rng.multinomial(n0, p, size=R) / n0
+    q = p0.copy()
+    for _ in range(T):
+        q = (1 - c) * rng.multinomial(n, q) / n + c * p0
+    err = ((q - p) ** 2).sum(1)
+    risk = th.categorical_shrinkage_risk(c, p, n0, [n] * T)
+    _close_mean(err, risk[-1])
+    assert risk[-1] > risk[0]

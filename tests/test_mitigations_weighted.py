@@ -119,3 +119,31 @@ def test_decay_weights_never_converge():
     v = th.weighted_mean_variance([10] * 2001, [10] + [7] * 2000, "decay=0.9")
     uniform = th.weighted_mean_variance([10] * 2001, [10] + [7] * 2000, "uniform")
     assert abs(v[-1] - v[-500]) < 1e-9 and v[-1] > 10 * uniform[-1]
+
+
+@pytest.mark.parametrize("weights,real", [("uniform", 0), ("uniform", 5), ("decay=0.7", 5),
+                                          ("power=1", 5)])
+def test_categorical_weighted_risk_is_exact(weights, real):
+    # plain multinomial loop pooling every generation's counts with the scheme's weights
+    p = np.array([0.55, 0.30, 0.10, 0.05])
+    n0, n, T, R = 20, 20, 20, 20_000
+    rng = np.random.default_rng(6)
+    counts0 = rng.multinomial(n0, p, size=R).astype(float)
+    A, W = counts0.copy(), float(n0)
+    ph = A / W
+    errs = [((ph - p) ** 2).sum(1)]
+    for t in range(1, T + 1):
+        c = rng.multinomial(real, p, size=R) + rng.multinomial(n - real, ph)
+        if weights == "uniform":
+            rho, g = 1.0, 1.0
+        elif weights.startswith("decay"):
+            rho, g = 0.7, 1.0
+        else:
+            rho, g = 1.0, t + 1.0
+        A, W = rho * A + g * c, rho * W + g * n
+        ph = A / W
+        errs.append(((ph - p) ** 2).sum(1))
+    risk = th.categorical_fresh_risk(p, n0, [n] * T, [real] * T, weights=weights)
+    for t in (1, 5, 20):
+        e = errs[t]
+        assert abs(e.mean() - risk[t]) <= 4 * e.std(ddof=1) / np.sqrt(R), (t, e.mean(), risk[t])

@@ -19,7 +19,8 @@ weighted accumulation (Amin et al.)
     :func:`weighted_mean_variance`, :func:`decontaminated_variance`
 contraction toward generation 0
     :func:`shrinkage_drift`, :func:`shrinkage_stationary_variance`,
-    :func:`shrinkage_improvement_probability`, :func:`categorical_shrinkage_drift`
+    :func:`shrinkage_improvement_probability`, :func:`categorical_shrinkage_drift`,
+    :func:`categorical_shrinkage_risk`
 filtering synthetic rows
     :func:`likelihood_filter_z`, :func:`truncated_normal_moments`, :func:`likelihood_filter_step`,
     :func:`likelihood_filter_path`, :func:`gaussian_tail_coverage`
@@ -50,6 +51,7 @@ __all__ = [
     "categorical_fresh_risk",
     "categorical_fresh_stationary",
     "categorical_shrinkage_drift",
+    "categorical_shrinkage_risk",
     "decontaminated_variance",
     "erm_contaminated_variance",
     "erm_variance_asymptotic",
@@ -75,7 +77,7 @@ __all__ = [
 CATALOGUE: dict[str, tuple[str, str]] = {
     "categorical_fresh_risk": (
         "exact", "multinomial rows; k_t fresh rows i.i.d. from p* (or without replacement from a "
-        "pool of N rows), m_t rows from p̂_{t−1}; any n_t, k_t"),
+        "pool of N rows), m_t rows from p̂_{t−1}; any n_t, k_t; replace or weighted pooling"),
     "categorical_fresh_stationary": ("exact", "limit t → ∞ of the above with constant n, k"),
     "level_loss_probability": (
         "exact", "one level's count is a Markov chain: Bin(k, p*) (or hypergeometric) + "
@@ -97,6 +99,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "shrinkage_improvement_probability": (
         "exact", "known variance (Gaussian drift); asymptotic (large n) when σ̂² is estimated"),
     "categorical_shrinkage_drift": ("exact", "multinomial, p_t = (1−c)p̂_t + c p_0"),
+    "categorical_shrinkage_risk": ("exact", "the same, risk against p* (i.i.d. or pool rows)"),
     "truncated_normal_moments": ("exact", "normal law truncated to [lo, hi]"),
     "likelihood_filter_step": (
         "exact", "E[μ̂_t, σ̂²_t | generation t−1] when rows are kept inside generation 0's window "
@@ -239,7 +242,7 @@ def _fpc(k, population):
     return (population - k) / (population - 1.0)
 
 
-def categorical_fresh_risk(p, n0, sizes, real_rows, *, population=None) -> np.ndarray:
+def categorical_fresh_risk(p, n0, sizes, real_rows, *, population=None, weights=None) -> np.ndarray:
     """Exact risk ``R_t = E‖p̂_t − p*‖²`` of the categorical MLE with fresh real rows, t = 0..T.
 
     **Exact** for our sampling: generation 0 is the MLE on ``n0`` real rows; generation t on
@@ -259,6 +262,13 @@ def categorical_fresh_risk(p, n0, sizes, real_rows, *, population=None) -> np.nd
 
     For several independent categorical columns the risks add: call once per column.
 
+    With ``weights`` (``"uniform"`` — every row so far counts once, the accumulate workflow —,
+    ``"decay=ρ"`` or ``"power=β"``; see :func:`weighted_mean_variance`) generation t pools its
+    batch with the earlier ones: ``A_t = ρ_t A_{t−1} + g_t·counts_t``, ``W_t = ρ_t W_{t−1} + g_t n_t``,
+    ``p̂_t = A_t/W_t``, and the same argument gives the **exact**::
+
+        R_t = [(ρ_t W_{t−1} + g_t m_t)² − g_t² m_t]·R_{t−1}/W_t²  +  g_t²(k_t f(k_t) + m_t)·v/W_t².
+
     Parameters
     ----------
     p : array of float
@@ -269,6 +279,8 @@ def categorical_fresh_risk(p, n0, sizes, real_rows, *, population=None) -> np.nd
         ``n_1..n_T`` and ``k_1..k_T``.
     population : int, optional
         Rows in the real pool when real rows are drawn from it without replacement.
+    weights : str, optional
+        Pool the generations (``"uniform"``, ``"decay=ρ"``, ``"power=β"``); default: replace.
 
     Returns
     -------
@@ -288,7 +300,21 @@ def categorical_fresh_risk(p, n0, sizes, real_rows, *, population=None) -> np.nd
     n, k = _sizes_real(sizes, real_rows, problems, population=population)
     collect(problems)
     v = 1.0 - float(pv @ pv)
-    return v * _fresh_risk_factor(n0, n, k, population)
+    if weights is None:
+        return v * _fresh_risk_factor(n0, n, k, population)
+    scheme, value = _parse_weights(weights)
+    wf = _weights(scheme, value)
+    out = np.empty(len(n) + 1)
+    out[0] = float(_fpc(n0, population)) / n0
+    W = float(n0)
+    for t in range(len(n)):
+        rho, g = wf(t + 1)
+        kt, mt = float(k[t]), float(n[t] - k[t])
+        W_new = rho * W + g * n[t]
+        out[t + 1] = (((rho * W + g * mt) ** 2 - g * g * mt) * out[t]
+                      + g * g * (kt * float(_fpc(kt, population)) + mt)) / W_new**2
+        W = W_new
+    return v * out
 
 
 def _fresh_risk_factor(n0, n, k, population=None) -> np.ndarray:
@@ -859,6 +885,32 @@ def categorical_shrinkage_drift(c, p0, sizes) -> np.ndarray:
     for t in range(len(n)):
         D[t + 1] = (1 - c) ** 2 * ((1 - 1 / n[t]) * D[t] + v0 / n[t])
     return D
+
+
+def categorical_shrinkage_risk(c, p, n0, sizes, *, population=None) -> np.ndarray:
+    """Exact risk ``R_t = E‖p_t − p*‖²`` under shrinkage toward generation 0, t = 0..T.
+
+    **Exact**: ``p_t − p* = (p_0 − p*) + (p_t − p_0)`` with ``E[p_t − p_0 | p_0] = 0``, so
+    ``R_t = R_0 + E[D_t]``; :func:`categorical_shrinkage_drift` is linear in ``v_0 = 1 − ‖p_0‖²``
+    and ``E v_0 = v − R_0``. Generation 0: ``n0`` rows i.i.d. from ``p*`` (or without replacement
+    from a pool of ``population`` rows). Always ≥ R_0: the pull toward generation 0 keeps its
+    error.
+
+    Examples
+    --------
+    >>> r = categorical_shrinkage_risk(0.1, [0.5, 0.5], 20, [20] * 300)
+    >>> round(float(r[-1] / r[0]), 3)
+    4.338
+    """
+    problems: list[str] = []
+    pv = _probabilities(p, problems)
+    n0 = _n0(n0, problems)
+    population = _population(population, problems, n0)
+    collect(problems)
+    v = 1.0 - float(pv @ pv)
+    r0 = v * float(_fpc(n0, population)) / n0
+    unit = categorical_shrinkage_drift(c, [0.5, 0.5], sizes) / 0.5
+    return r0 + unit * (v - r0)
 
 
 # --------------------------------------------------------------------------------------------
