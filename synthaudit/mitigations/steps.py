@@ -738,6 +738,8 @@ class Mitigation:
         if self.source is None and workflow is not None:
             return workflow.next_table(previous, synthetic, real)
         parts = [x for x in (synthetic, real) if x is not None and len(x)]
+        if not parts:
+            raise ValidationError(f"generation {t} has no rows (no synthetic and no real rows).")
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
     def refit(self, model, table, *, state: RowsState, t: int) -> tuple[Any, dict]:
