@@ -32,12 +32,13 @@ def _param(name: str):
     return name
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     assert ALL == [
         "01-collapse-theory.ipynb",
         "02-audit-a-synthesizer.ipynb",
         "03-plan-a-schedule.ipynb",
         "04-regression-study.ipynb",
+        "05-mitigations.ipynb",
     ]
 
 
